@@ -1,0 +1,219 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DateTime } from 'luxon';
+import { rngFor, type Random } from './random.js';
+import { FAULT_KINDS, type FaultKind, type SandboxOptions, type SandboxProvider, type SandboxRequest, type SandboxResponse } from './types.js';
+
+export interface FaultOptions {
+  /** Share of requests (0..1) that get a fault instead of their answer. */
+  rate: number;
+  kinds?: readonly FaultKind[];
+  /** How long a 'timeout' fault holds the request before dropping it. */
+  holdMs?: number;
+}
+
+export interface StartSandboxOptions extends Partial<SandboxOptions> {
+  port?: number;
+  host?: string;
+  faults?: FaultOptions;
+  /** Turn the per-provider request-rate limit off (benchmarks of raw overhead). */
+  unlimited?: boolean;
+  providers: (options: SandboxOptions) => SandboxProvider[];
+}
+
+export interface ProviderTraffic {
+  requests: number;
+  rateLimited: number;
+  faults: number;
+  /** Highest count of answered requests that started within any one second. */
+  peakPerSecond: number;
+  log: Array<{ method: string; path: string; query: string; body: unknown; status: number }>;
+}
+
+export interface RunningSandbox {
+  url: string;
+  baseUrls: Record<string, string>;
+  /** A complete tap config for every provider of this sandbox. */
+  tapConfig(extra?: Record<string, unknown>): Record<string, unknown>;
+  traffic: Record<string, ProviderTraffic>;
+  providers: SandboxProvider[];
+  close(): Promise<void>;
+}
+
+/** Serves every provider's simulated API on one loopback port, each under its own path prefix. */
+export async function startSandbox(options: StartSandboxOptions): Promise<RunningSandbox> {
+  const sandboxOptions: SandboxOptions = {
+    seed: options.seed ?? 1,
+    scale: options.scale ?? 1,
+    now: options.now ?? (() => DateTime.utc()),
+  };
+  const providers = options.providers(sandboxOptions);
+  const faults = options.faults ?? { rate: 0 };
+  const faultRandom = rngFor(sandboxOptions.seed, 'faults');
+  const traffic: Record<string, ProviderTraffic> = {};
+  const windows = new Map<string, number[]>();
+  for (const p of providers) {
+    traffic[p.prefix] = { requests: 0, rateLimited: 0, faults: 0, peakPerSecond: 0, log: [] };
+    windows.set(p.prefix, []);
+  }
+  const held = new Set<ServerResponse>();
+
+  const server: Server = createServer((req, res) => {
+    void serve(req, res).catch((error: unknown) => {
+      if (!res.headersSent) send(res, { status: 500, body: { error: String(error) } });
+      else res.destroy();
+    });
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const [, prefix = '', ...rest] = url.pathname.split('/');
+    const provider = providers.find((p) => p.prefix === prefix);
+    const rawBody = await readBody(req);
+    if (!provider) return send(res, { status: 404, body: { error: `no simulated API at /${prefix}` } });
+    const stats = traffic[provider.prefix]!;
+    stats.requests++;
+
+    if (!options.unlimited) {
+      const retryAfter = admit(windows.get(provider.prefix)!, provider.requestsPerSecond, stats);
+      if (retryAfter > 0) {
+        stats.rateLimited++;
+        return send(res, provider.rateLimited(retryAfter));
+      }
+    }
+    const fault = chooseFault(faultRandom, faults);
+    if (fault && (await injectFault(fault, res, provider, faults.holdMs ?? 10_000, held))) {
+      stats.faults++;
+      return;
+    }
+
+    let body: unknown = rawBody;
+    if (rawBody && /json/.test(req.headers['content-type'] ?? '')) {
+      try {
+        body = JSON.parse(rawBody);
+      } catch {
+        return send(res, { status: 400, body: { errors: ['Malformed JSON body'] } });
+      }
+    }
+    const request: SandboxRequest = {
+      method: req.method ?? 'GET',
+      path: '/' + rest.join('/'),
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+      rawBody,
+    };
+    const response = await provider.handle(request);
+    stats.log.push({ method: request.method, path: request.path, query: url.search, body, status: response.status });
+    if (stats.log.length > 10_000) stats.log.shift();
+    send(res, response, fault === 'truncated');
+  }
+
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  const baseUrls = Object.fromEntries(providers.map((p) => [p.configKey, `${url}/${p.prefix}`]));
+
+  return {
+    url,
+    baseUrls,
+    traffic,
+    providers,
+    tapConfig(extra = {}) {
+      const config: Record<string, unknown> = { ...extra };
+      for (const p of providers) config[p.configKey] = p.tapConfig(`${url}/${p.prefix}`);
+      return config;
+    },
+    async close() {
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Sliding one-second window; returns 0 to admit, or the seconds until a slot frees. */
+function admit(window: number[], perSecond: number, stats: ProviderTraffic): number {
+  const now = performance.now();
+  while (window.length && now - window[0]! >= 1000) window.shift();
+  if (window.length >= perSecond) return Math.max(1, Math.ceil((1000 - (now - window[0]!)) / 1000));
+  window.push(now);
+  stats.peakPerSecond = Math.max(stats.peakPerSecond, window.length);
+  return 0;
+}
+
+function chooseFault(random: Random, faults: FaultOptions): FaultKind | undefined {
+  if (faults.rate <= 0 || random() >= faults.rate) return undefined;
+  const kinds = faults.kinds ?? FAULT_KINDS;
+  return kinds[Math.floor(random() * kinds.length)];
+}
+
+/** Returns true when the fault replaced the answer; 'truncated' is applied while sending it. */
+async function injectFault(
+  fault: FaultKind,
+  res: ServerResponse,
+  provider: SandboxProvider,
+  holdMs: number,
+  held: Set<ServerResponse>,
+): Promise<boolean> {
+  switch (fault) {
+    case '429':
+      send(res, provider.rateLimited(1));
+      return true;
+    case '429-no-retry-after': {
+      const limited = provider.rateLimited(1);
+      const headers = { ...limited.headers };
+      delete headers['Retry-After'];
+      send(res, { ...limited, headers });
+      return true;
+    }
+    case '500':
+    case '502':
+    case '503':
+      send(res, { status: Number(fault), body: { error: 'simulated server error' } });
+      return true;
+    case 'reset':
+      res.socket?.destroy();
+      return true;
+    case 'timeout':
+      held.add(res);
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, holdMs);
+        res.once('close', () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        });
+      });
+      held.delete(res);
+      res.destroy();
+      return true;
+    case 'truncated':
+      return false;
+  }
+}
+
+function send(res: ServerResponse, response: SandboxResponse, truncate = false): void {
+  const isText = typeof response.body === 'string';
+  const payload = response.body === undefined ? '' : isText ? (response.body as string) : JSON.stringify(response.body);
+  const headers: Record<string, string> = {
+    'content-type': isText ? 'text/plain' : 'application/json; charset=utf-8',
+    ...response.headers,
+    'content-length': String(Buffer.byteLength(payload)),
+  };
+  res.writeHead(response.status, headers);
+  if (truncate && payload.length > 1) {
+    res.write(payload.slice(0, Math.floor(payload.length / 2)));
+    setImmediate(() => res.socket?.destroy());
+    return;
+  }
+  res.end(payload);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

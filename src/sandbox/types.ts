@@ -1,0 +1,48 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { DateTime } from 'luxon';
+
+/** What a simulated API sees of one request. `body` is the parsed JSON body, or the raw text. */
+export interface SandboxRequest {
+  method: string;
+  /** Path below the provider's prefix, e.g. `/v2/calls/extensive` for `/gong/v2/calls/extensive`. */
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+  rawBody: string;
+}
+
+export interface SandboxResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** An object is sent as JSON; a string is sent as is (set content-type in headers). */
+  body?: unknown;
+}
+
+export interface SandboxOptions {
+  seed: number;
+  /** Multiplies record counts; 1 is a small realistic tenant. Data is generated, never stored. */
+  scale: number;
+  /** The sandbox's clock: what "now" is for processing latency, token expiry and rate limits. */
+  now: () => DateTime;
+}
+
+/**
+ * One simulated API, mounted by the server under `/<prefix>`. Handlers are pure request → response
+ * functions; faults, rate limits and transport live in the shared server so every provider gets them.
+ */
+export interface SandboxProvider {
+  /** Path prefix and tap-config key, e.g. `gong` → `http://127.0.0.1:P/gong`, config block `gong`. */
+  readonly prefix: string;
+  readonly configKey: string;
+  /** Requests per second the real API allows; beyond it the server answers 429. */
+  readonly requestsPerSecond: number;
+  /** How a rate-limit breach looks on this API (Gong: 429 with Retry-After). */
+  rateLimited(retryAfterSeconds: number): SandboxResponse;
+  handle(req: SandboxRequest): SandboxResponse | Promise<SandboxResponse>;
+  /** The provider block of a tap config that works against this sandbox at `baseUrl`. */
+  tapConfig(baseUrl: string): Record<string, unknown>;
+}
+
+export type FaultKind = '429' | '429-no-retry-after' | '500' | '502' | '503' | 'reset' | 'timeout' | 'truncated';
+export const FAULT_KINDS: readonly FaultKind[] = ['429', '429-no-retry-after', '500', '502', '503', 'reset', 'timeout', 'truncated'];
