@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { JsonRecord, JsonSchema } from '../protocol/messages.js';
+import { InputError } from '../util/errors.js';
+import { validator } from '../util/schema.js';
+import type { ProviderDefinition, StreamDefinition } from './definitions.js';
+
+export const CATALOG_DIR = fileURLToPath(new URL('../../catalogs/', import.meta.url));
+
+export interface MetadataEntry {
+  breadcrumb: string[];
+  metadata: Record<string, unknown>;
+}
+
+export interface CatalogEntry {
+  tap_stream_id: string;
+  stream: string;
+  schema: JsonSchema;
+  key_properties: string[];
+  replication_key?: string;
+  replication_method?: 'INCREMENTAL' | 'FULL_TABLE';
+  metadata: MetadataEntry[];
+}
+
+export interface Catalog {
+  streams: CatalogEntry[];
+}
+
+/** The schema file of a stream: `catalogs/<provider>/<object>.json`. */
+export function schemaPath(provider: ProviderDefinition, stream: StreamDefinition): string {
+  return `${CATALOG_DIR}${provider.key}/${stream.name.slice(provider.key.length + 1)}.json`;
+}
+
+const schemaCache = new Map<string, JsonSchema>();
+
+export function loadSchema(provider: ProviderDefinition, stream: StreamDefinition): JsonSchema {
+  const path = schemaPath(provider, stream);
+  let schema = schemaCache.get(path);
+  if (!schema) {
+    schema = JSON.parse(readFileSync(path, 'utf8')) as JsonSchema;
+    schemaCache.set(path, schema);
+  }
+  return schema;
+}
+
+/** The Singer catalog entry for one stream, with the standard discoverable metadata. */
+export function catalogEntry(stream: StreamDefinition, schema: JsonSchema): CatalogEntry {
+  const automatic = new Set([...stream.primaryKey, ...(stream.replicationKey ? [stream.replicationKey] : [])]);
+  const properties = Object.keys((schema.properties ?? {}) as object);
+  return {
+    tap_stream_id: stream.name,
+    stream: stream.name,
+    schema,
+    key_properties: [...stream.primaryKey],
+    ...(stream.replicationKey
+      ? { replication_key: stream.replicationKey, replication_method: 'INCREMENTAL' as const }
+      : { replication_method: 'FULL_TABLE' as const }),
+    metadata: [
+      {
+        breadcrumb: [],
+        metadata: {
+          inclusion: 'available',
+          'selected-by-default': stream.selectedByDefault ?? true,
+          'table-key-properties': [...stream.primaryKey],
+          'forced-replication-method': stream.replicationKey ? 'INCREMENTAL' : 'FULL_TABLE',
+          ...(stream.replicationKey ? { 'valid-replication-keys': [stream.replicationKey] } : {}),
+          ...(stream.parent ? { 'parent-tap-stream-id': stream.parent.stream } : {}),
+        },
+      },
+      ...properties.map((name) => ({
+        breadcrumb: ['properties', name],
+        metadata: { inclusion: automatic.has(name) ? 'automatic' : 'available', 'selected-by-default': true },
+      })),
+    ],
+  };
+}
+
+/** What a run does with one stream, decided from the catalog (or the defaults without one). */
+export interface StreamPlan {
+  provider: ProviderDefinition;
+  stream: StreamDefinition;
+  /** The schema with deselected fields removed. */
+  schema: JsonSchema;
+  /** Every field of the full schema, so deselected ones are not reported as unknown. */
+  knownFields: ReadonlySet<string>;
+  incremental: boolean;
+}
+
+function streamMetadata(entry: CatalogEntry | undefined, breadcrumb: string[]): Record<string, unknown> {
+  const key = JSON.stringify(breadcrumb);
+  return entry?.metadata?.find((m) => JSON.stringify(m.breadcrumb) === key)?.metadata ?? {};
+}
+
+const catalogShape = {
+  type: 'object',
+  required: ['streams'],
+  properties: {
+    streams: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['tap_stream_id'],
+        properties: {
+          tap_stream_id: { type: 'string' },
+          schema: { type: 'object' },
+          metadata: {
+            type: 'array',
+            items: { type: 'object', required: ['breadcrumb', 'metadata'], properties: { breadcrumb: { type: 'array' }, metadata: { type: 'object' } } },
+          },
+        },
+      },
+    },
+  },
+};
+const validateCatalog = validator(catalogShape);
+
+/** Checks a user catalog's shape; unknown streams are named so a stale catalog is easy to fix. */
+export function parseCatalog(document: unknown, known: ReadonlySet<string>, source: string): Catalog {
+  const problem = validateCatalog(document);
+  if (problem) throw new InputError(`catalog ${source}: ${problem}; run --discover to produce a valid catalog`);
+  const catalog = document as Catalog;
+  for (const entry of catalog.streams) {
+    if (!known.has(entry.tap_stream_id) && streamMetadata(entry, []).selected === true) {
+      throw new InputError(`catalog ${source} selects unknown stream ${entry.tap_stream_id}; run --discover for the current list`);
+    }
+  }
+  return catalog;
+}
+
+/**
+ * The streams to sync, in declaration order. Without a catalog every selected-by-default stream
+ * runs; with one, `selected` decides (falling back to `selected-by-default`), fields marked
+ * `selected: false` are left out unless automatic, and `replication-method` may force FULL_TABLE.
+ */
+export function planStreams(providers: readonly ProviderDefinition[], catalog: Catalog | undefined): StreamPlan[] {
+  const byId = new Map(catalog?.streams.map((entry) => [entry.tap_stream_id, entry]));
+  const plans: StreamPlan[] = [];
+  for (const provider of providers) {
+    for (const stream of provider.streams) {
+      const entry = byId.get(stream.name);
+      const top = streamMetadata(entry, []);
+      const selected = catalog ? (entry ? ((top.selected ?? stream.selectedByDefault ?? true) as boolean) : false) : (stream.selectedByDefault ?? true);
+      if (!selected) continue;
+      const full = loadSchema(provider, stream);
+      const properties = { ...((full.properties ?? {}) as Record<string, JsonSchema>) };
+      const automatic = new Set([...stream.primaryKey, stream.replicationKey]);
+      for (const name of Object.keys(properties)) {
+        if (!automatic.has(name) && streamMetadata(entry, ['properties', name]).selected === false) delete properties[name];
+      }
+      const method = top['replication-method'] ?? entry?.replication_method;
+      plans.push({
+        provider,
+        stream,
+        schema: { ...full, properties },
+        knownFields: new Set(Object.keys((full.properties ?? {}) as object)),
+        incremental: Boolean(stream.replicationKey) && method !== 'FULL_TABLE',
+      });
+    }
+  }
+  return plans;
+}
+
+export function discover(providers: readonly ProviderDefinition[]): Catalog {
+  return { streams: providers.flatMap((p) => p.streams.map((s) => catalogEntry(s, loadSchema(p, s)))) };
+}
+
+export type { JsonRecord };

@@ -1,0 +1,183 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { JsonRecord } from '../protocol/messages.js';
+import { InputError } from '../util/errors.js';
+import { registerSecret, type Logger } from '../util/log.js';
+import { validator } from '../util/schema.js';
+import type { ProviderConfig, ProviderDefinition } from './definitions.js';
+
+/** Settings every provider block accepts (DESIGN.md §2). */
+export const COMMON_PROVIDER_SETTINGS = {
+  base_url: { type: 'string', format: 'uri', title: 'API base URL', description: 'The API root; change it for a regional host or the sandbox.' },
+  requests_per_second: { type: 'number', exclusiveMinimum: 0, title: 'Requests per second', description: 'Client-side rate limit for this provider.' },
+  request_timeout: { type: 'number', exclusiveMinimum: 0, default: 60, title: 'Request timeout (s)', description: 'Seconds to wait for an answer before retrying.' },
+} as const;
+
+/** A setting name that holds a credential: marked secret in every schema and redacted everywhere. */
+export function isSecretSetting(name: string): boolean {
+  return /(_secret|_password|_token)$|^(api_key|access_key)$/.test(name);
+}
+
+/** The published settings schema: the top-level settings plus one block per provider. */
+export function settingsSchema(providers: readonly ProviderDefinition[]): JsonRecord {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'tap-convo',
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      start_date: { type: 'string', format: 'date-time', title: 'Start date', description: 'Earliest record time to sync on the first run; absent means the full history.', examples: ['2024-01-01T00:00:00Z'] },
+      end_date: { type: ['string', 'null'], format: 'date-time', title: 'End date', description: 'Latest record time to sync (exclusive); absent means now.' },
+      emit_activate_version_messages: { type: 'boolean', default: false, title: 'Emit ACTIVATE_VERSION', description: 'Version full-table streams so targets can drop rows that disappeared.' },
+      ...Object.fromEntries(providers.map((p) => [p.key, p.settings])),
+    },
+  };
+}
+
+interface LoadedConfig {
+  config: JsonRecord;
+  /** For each `provider.setting`, the file it came from (absent: environment). */
+  origins: Map<string, string>;
+}
+
+function readJsonFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (!text.trim()) throw new InputError(`${what} ${path} is empty; it must hold a JSON object`);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${what} ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+export { readJsonFile };
+
+function isObject(value: unknown): value is JsonRecord {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Casts an environment string by the type the schema declares for that setting. */
+function castSetting(raw: string, schema: JsonRecord | undefined): unknown {
+  const type = Array.isArray(schema?.type) ? (schema!.type as string[]).find((t) => t !== 'null') : schema?.type;
+  if (type === 'number' || type === 'integer') return Number(raw);
+  if (type === 'boolean') return /^(1|true|yes)$/i.test(raw);
+  if (type === 'object' || type === 'array') {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      return raw;
+    }
+  }
+  return raw;
+}
+
+/** Settings from `TAP_CONVO_<SETTING>` variables; nested settings are joined with `__`. */
+function configFromEnv(env: NodeJS.ProcessEnv, schema: JsonRecord): JsonRecord {
+  const config: JsonRecord = {};
+  const properties = schema.properties as Record<string, JsonRecord>;
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('TAP_CONVO_') || raw === undefined) continue;
+    const [top = '', nested] = name.slice('TAP_CONVO_'.length).toLowerCase().split('__');
+    if (nested) {
+      const block = (config[top] ??= {}) as JsonRecord;
+      block[nested] = castSetting(raw, (properties[top]?.properties as Record<string, JsonRecord> | undefined)?.[nested]);
+    } else {
+      config[top] = castSetting(raw, properties[top]);
+    }
+  }
+  return config;
+}
+
+/** Later sources win, block by block (a second file may add one setting to a provider). */
+function mergeInto(target: JsonRecord, source: JsonRecord, origins: Map<string, string>, origin: string | undefined): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (isObject(value) && isObject(target[key])) {
+      Object.assign(target[key] as JsonRecord, value);
+    } else {
+      target[key] = isObject(value) ? { ...value } : value;
+    }
+    if (isObject(value)) {
+      for (const nested of Object.keys(value)) {
+        if (origin) origins.set(`${key}.${nested}`, origin);
+        else origins.delete(`${key}.${nested}`);
+      }
+    }
+  }
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/i;
+
+/**
+ * Reads `--config` sources in order (a path, or `ENV`), validates the result against the settings
+ * schema and each provider's own rules, and registers every credential for redaction.
+ * Problems are reported together in one line.
+ */
+export function loadConfig(sources: readonly string[], providers: readonly ProviderDefinition[], env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const schema = settingsSchema(providers);
+  const config: JsonRecord = {};
+  const origins = new Map<string, string>();
+  for (const source of sources) {
+    const document = source === 'ENV' ? configFromEnv(env, schema) : readJsonFile(source, 'config');
+    if (!isObject(document)) throw new InputError(`config ${source} must be a JSON object`);
+    mergeInto(config, document, origins, source === 'ENV' ? undefined : source);
+  }
+  for (const [name, block] of Object.entries(config)) {
+    if (isObject(block)) for (const [key, value] of Object.entries(block)) if (isSecretSetting(key)) registerSecret(value);
+    if (isSecretSetting(name)) registerSecret(block);
+  }
+  const problems: string[] = [];
+  const schemaProblem = validator(schema)(config);
+  if (schemaProblem) problems.push(schemaProblem);
+  for (const provider of providers) {
+    const block = config[provider.key];
+    if (!isObject(block)) continue;
+    // Cross-field rules only speak once the block's shape is right, so one mistake gives one message.
+    if (!schemaProblem) problems.push(...(provider.validate?.(block as ProviderConfig) ?? []).map((p) => `${provider.key}: ${p}`));
+    const base = typeof block.base_url === 'string' ? safeUrl(block.base_url) : undefined;
+    if (base && base.protocol !== 'https:' && !(base.protocol === 'http:' && LOOPBACK.test(base.hostname))) {
+      problems.push(`${provider.key}.base_url must use https (plain http is allowed only for loopback hosts such as 127.0.0.1)`);
+    }
+  }
+  if (!providers.some((p) => isObject(config[p.key]))) {
+    problems.push(`no provider is configured; add a block for one of ${providers.map((p) => p.key).join(', ')}`);
+  }
+  if (problems.length) throw new InputError(`config: ${problems.join('; ')}`);
+  return { config, origins };
+}
+
+function safeUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes changed provider settings back into the config file they came from, atomically (a
+ * temporary file renamed over it) and keeping everything else in the file. Settings that came from
+ * the environment cannot be written back, which is reported without the value.
+ */
+export function createConfigPersister(origins: Map<string, string>, logger: Logger) {
+  return async (providerKey: string, patch: JsonRecord): Promise<void> => {
+    for (const [key, value] of Object.entries(patch)) {
+      if (isSecretSetting(key)) registerSecret(value);
+      const file = origins.get(`${providerKey}.${key}`);
+      if (!file) {
+        logger.warn(`${providerKey}.${key} changed during the sync but came from the environment; update it there before the next run`);
+        continue;
+      }
+      const document = readJsonFile(file, 'config') as JsonRecord;
+      const block = (isObject(document[providerKey]) ? document[providerKey] : (document[providerKey] = {})) as JsonRecord;
+      block[key] = value;
+      const temporary = `${file}.${process.pid}.tmp`;
+      writeFileSync(temporary, JSON.stringify(document, null, 2) + '\n', { mode: 0o600 });
+      renameSync(temporary, file);
+      logger.info(`${providerKey}.${key} was rotated by the provider; saved the new value to ${file}`);
+    }
+  };
+}

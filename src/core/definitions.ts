@@ -1,0 +1,102 @@
+import type { DateTime } from 'luxon';
+import type { AuthStrategy } from '../http/auth.js';
+import type { HttpStatusError, QueryValue } from '../http/client.js';
+import type { Paginator } from '../pagination/index.js';
+import type { JsonRecord } from '../protocol/messages.js';
+
+/** A half-open time range [from, to); `from` undefined means the start of history. */
+export interface SyncWindow {
+  from?: DateTime;
+  to: DateTime;
+}
+
+export interface RequestContext<C> {
+  config: C;
+  /** Set for incremental streams: the slice of time this request covers. */
+  window?: SyncWindow;
+  /** Set for child streams: the batch of parent records this request is for. */
+  parents: readonly JsonRecord[];
+}
+
+/** A request relative to the provider's base URL (or an absolute URL). */
+export interface RequestSpec {
+  method: 'GET' | 'POST';
+  path: string;
+  query?: Record<string, QueryValue>;
+  body?: unknown;
+}
+
+/**
+ * One stream, declared as data. The runner turns it into requests, pages, records and state;
+ * anything a declaration cannot say lives in the provider's hooks.ts and is referenced here by name.
+ */
+export interface StreamDefinition<C = any> {
+  /** `<provider>_<object>`: the stream, catalog file and table name. */
+  name: string;
+  primaryKey: readonly string[];
+  /** Set for incremental streams: the top-level record field the bookmark follows. */
+  replicationKey?: string;
+  /** Builds the first request of a window / parent batch; pagination adds the rest. */
+  request(ctx: RequestContext<C>): RequestSpec;
+  /** Dot paths to the record array in an answer; the first one present wins. */
+  recordsAt: readonly string[];
+  /** Defaults to the provider's paginator. */
+  paginator?: Paginator;
+  incremental?: {
+    /** Re-read this ISO-8601 duration before the bookmark on every run (late-arriving data). */
+    lookback?(config: C): string;
+    /** Walk the range in slices of this ISO-8601 duration; state is emitted after each slice. */
+    windowSize?: string;
+    /** Records arrive in replication-key order, so a bookmark may be emitted after every page. */
+    sorted?: boolean;
+  };
+  /** Child streams are read per batch of parent records, right after each parent page. */
+  parent?: {
+    stream: string;
+    /** Parents per request (Gong transcripts: 100 call ids). */
+    batchSize: number;
+    /** Child requests in flight at once, within the provider's rate limit. */
+    concurrency?: number;
+    accept?(parent: JsonRecord, config: C): boolean;
+  };
+  /** Reshapes an API record; undefined drops it. */
+  transform?(record: JsonRecord, ctx: RequestContext<C>): JsonRecord | undefined;
+  /** Emit each primary key once per run although the API repeats records (e.g. per-owner listings). */
+  distinct?: boolean;
+  /** Defaults to true; false for streams that cost a request per record. */
+  selectedByDefault?: boolean;
+}
+
+/** What a final HTTP error means to a stream: no data, or start the window over. */
+export type ErrorMeaning = 'empty' | 'restart-window' | undefined;
+
+export interface ProviderContext {
+  /** Persists changed config values (a rotated refresh token) where the config came from. */
+  persistConfig(patch: Record<string, unknown>): Promise<void>;
+}
+
+export interface ProviderDefinition<C extends ProviderConfig = ProviderConfig> {
+  /** Config block and stream-name prefix: `gong`, `clari_copilot`, `fourfour`. */
+  key: string;
+  title: string;
+  defaultBaseUrl: string;
+  defaultRequestsPerSecond: number;
+  /** JSON Schema of the provider's config block. */
+  settings: JsonRecord;
+  /** Cross-field checks JSON Schema cannot say clearly; returns one message per problem. */
+  validate?(config: C): string[];
+  streams: readonly StreamDefinition<C>[];
+  paginator: Paginator;
+  auth(config: C, context: ProviderContext): AuthStrategy;
+  /** The settings to check after a 401/403. */
+  credentialHint(config: C): string;
+  interpretError?(error: HttpStatusError, stream: StreamDefinition<C>): ErrorMeaning;
+  /** Resolves the base URL, e.g. from a token response (Gong's api_base_url_for_customer). */
+  baseUrl?(config: C): string;
+}
+
+export interface ProviderConfig {
+  base_url?: string;
+  requests_per_second?: number;
+  [key: string]: unknown;
+}

@@ -1,0 +1,277 @@
+import { DateTime, Duration } from 'luxon';
+import { HttpClient, HttpStatusError, type HttpRequest, type HttpResponse } from '../http/client.js';
+import type { RetryPolicy } from '../http/retry.js';
+import { paginate, type Page } from '../pagination/index.js';
+import type { JsonRecord } from '../protocol/messages.js';
+import { valueAt } from '../util/json.js';
+import type { Logger } from '../util/log.js';
+import type { StreamPlan } from './catalog.js';
+import { createConformer } from './conform.js';
+import type { ProviderConfig, ProviderDefinition, RequestContext, StreamDefinition, SyncWindow } from './definitions.js';
+import type { SyncEvent } from './events.js';
+import { formatInstant, parseInstant, type SingerState } from './state.js';
+
+export interface SyncOptions {
+  /** The whole tap config; provider blocks are read by key. */
+  config: JsonRecord;
+  plans: readonly StreamPlan[];
+  state: SingerState;
+  logger: Logger;
+  now?: () => DateTime;
+  /** Saves changed provider settings (rotated refresh tokens) back where the config came from. */
+  persistConfig(providerKey: string, patch: JsonRecord): Promise<void>;
+  /** Stop each stream after this many records (Meltano's --test). */
+  recordLimit?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Tag records of full-table streams with a version and emit ACTIVATE_VERSION around them. */
+  activateVersion?: boolean;
+}
+
+/** Restart the current window from its first page (e.g. Gong's expired cursor). */
+class RestartWindow extends Error {}
+
+const MAX_WINDOW_RESTARTS = 3;
+
+/** A stream and the selected streams that hang off it, read together so children follow parents. */
+interface Family {
+  root: StreamPlan | undefined;
+  rootStream: StreamDefinition;
+  children: StreamPlan[];
+}
+
+/**
+ * Runs a sync: providers in config order, streams in declaration order, each child stream read
+ * right after the parent page that names its parents. Yields neutral events; never writes output.
+ */
+export async function* runSync(options: SyncOptions): AsyncGenerator<SyncEvent> {
+  const now = options.now ?? (() => DateTime.utc());
+  const endDate = parseInstant(options.config.end_date);
+  const signpost = endDate && endDate < now() ? endDate : now().toUTC();
+  const startDate = parseInstant(options.config.start_date);
+  const state: SingerState = { bookmarks: { ...options.state.bookmarks } };
+  const version = signpost.toMillis();
+
+  const providers = [...new Set(options.plans.map((p) => p.provider))];
+  for (const provider of providers) {
+    const config = options.config[provider.key] as ProviderConfig;
+    const client = new HttpClient({
+      provider: provider.title,
+      auth: provider.auth(config, {
+        persistConfig: async (patch) => {
+          Object.assign(config, patch);
+          await options.persistConfig(provider.key, patch);
+        },
+      }),
+      credentialHint: provider.credentialHint(config),
+      requestsPerSecond: config.requests_per_second ?? provider.defaultRequestsPerSecond,
+      timeoutMs: typeof config.request_timeout === 'number' ? config.request_timeout * 1000 : undefined,
+      retry: options.retry,
+      logger: options.logger,
+    });
+    try {
+      for (const family of families(provider, options.plans.filter((p) => p.provider === provider))) {
+        yield* syncFamily(family, { provider, config, client });
+      }
+    } finally {
+      await client.close();
+    }
+  }
+  yield { type: 'state', state: structuredClone(state), streams: [] };
+
+  async function* syncFamily(family: Family, ctx: ProviderRun): AsyncGenerator<SyncEvent> {
+    const members = [family.root, ...family.children].filter((p): p is StreamPlan => p !== undefined);
+    for (const plan of members) {
+      yield { type: 'schema', stream: plan.stream.name, schema: plan.schema, keyProperties: [...plan.stream.primaryKey], bookmarkProperties: plan.stream.replicationKey ? [plan.stream.replicationKey] : [] };
+    }
+    const versioned = options.activateVersion ? members.filter((p) => !p.incremental) : [];
+    for (const plan of versioned) yield { type: 'activate-version', stream: plan.stream.name, version };
+    for (const plan of members) yield { type: 'stream-status', stream: plan.stream.name, status: 'STARTED' };
+
+    const emitters = new Map(members.map((plan) => [plan.stream.name, recordEmitter(plan, options.logger, options.recordLimit ?? Number.POSITIVE_INFINITY, versioned.includes(plan) ? version : undefined)]));
+    const incrementalMembers = members.filter((p) => p.incremental);
+    try {
+      for (const window of windows(family, members)) {
+        yield* syncWindow(family, window, ctx, emitters);
+        if (window && incrementalMembers.length) {
+          for (const plan of incrementalMembers) {
+            state.bookmarks[plan.stream.name] = { replication_key: plan.stream.replicationKey!, replication_key_value: formatInstant(window.to) };
+          }
+          yield { type: 'state', state: structuredClone(state), streams: incrementalMembers.map((p) => p.stream.name) };
+        }
+      }
+    } catch (error) {
+      for (const plan of members) yield { type: 'stream-status', stream: plan.stream.name, status: 'INCOMPLETE' };
+      throw error;
+    }
+    for (const plan of versioned) yield { type: 'activate-version', stream: plan.stream.name, version };
+    for (const plan of members) {
+      options.logger.metric({ type: 'counter', metric: 'record_count', value: emitters.get(plan.stream.name)!.count, tags: { endpoint: plan.stream.name } });
+      yield { type: 'stream-status', stream: plan.stream.name, status: 'COMPLETE' };
+    }
+  }
+
+  /** The windows a family walks: from the earliest start any member needs, up to the signpost. */
+  function windows(family: Family, members: StreamPlan[]): Array<SyncWindow | undefined> {
+    const incremental = family.rootStream.incremental;
+    if (!family.rootStream.replicationKey || !incremental) return [undefined];
+    let from: DateTime | undefined;
+    let unbounded = false;
+    for (const plan of members) {
+      const bookmark = plan.incremental ? parseInstant(state.bookmarks[plan.stream.name]?.replication_key_value) : undefined;
+      const config = options.config[plan.provider.key] as ProviderConfig;
+      const lookback = bookmark && incremental.lookback ? Duration.fromISO(incremental.lookback(config)) : undefined;
+      let start = bookmark && lookback ? bookmark.minus(lookback) : bookmark;
+      if (startDate && (!start || start < startDate)) start = startDate;
+      if (!start) unbounded = true;
+      else if (!from || start < from) from = start;
+    }
+    if (unbounded || !from) return [{ to: signpost }];
+    if (from >= signpost) return [];
+    const size = incremental.windowSize ? Duration.fromISO(incremental.windowSize) : undefined;
+    const slices: SyncWindow[] = [];
+    for (let start = from; start < signpost; ) {
+      const end = size ? DateTime.min(start.plus(size), signpost) : signpost;
+      slices.push({ from: start, to: end });
+      start = end;
+    }
+    return slices;
+  }
+
+  async function* syncWindow(family: Family, window: SyncWindow | undefined, run: ProviderRun, emitters: Map<string, RecordEmitter>): AsyncGenerator<SyncEvent> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const root = family.root ? emitters.get(family.root.stream.name) : undefined;
+        const context: RequestContext<ProviderConfig> = { config: run.config, window, parents: [] };
+        const queues = new Map(family.children.map((child) => [child, [] as JsonRecord[]]));
+        for await (const page of readPages(family.rootStream, context, run)) {
+          const records: JsonRecord[] = [];
+          for (const raw of page.records) {
+            const record = family.rootStream.transform ? family.rootStream.transform(raw as JsonRecord, context) : (raw as JsonRecord);
+            if (record) records.push(record);
+          }
+          if (root) yield* root.emit(records, family.rootStream);
+          for (const child of family.children) yield* syncChildren(child, records, queues.get(child)!, run, emitters.get(child.stream.name)!, false);
+          if ((!root || root.full) && family.children.every((c) => emitters.get(c.stream.name)!.full)) break;
+        }
+        for (const child of family.children) yield* syncChildren(child, [], queues.get(child)!, run, emitters.get(child.stream.name)!, true);
+        return;
+      } catch (error) {
+        if (!(error instanceof RestartWindow) || attempt >= MAX_WINDOW_RESTARTS) throw error;
+        options.logger.warn(`${family.rootStream.name}: ${error.message}; reading the window again from its first page`);
+      }
+    }
+  }
+
+  /** Child batches, each the parents that remained after the last full batch; `flush` sends the rest. */
+  async function* syncChildren(child: StreamPlan, parents: JsonRecord[], queue: JsonRecord[], run: ProviderRun, emitter: RecordEmitter, flush: boolean): AsyncGenerator<SyncEvent> {
+    const spec = child.stream.parent!;
+    for (const parent of parents) if (!spec.accept || spec.accept(parent, run.config)) queue.push(parent);
+    const group = spec.batchSize * (spec.concurrency ?? 1);
+    while (queue.length >= group || (flush && queue.length > 0)) {
+      if (emitter.full) {
+        queue.length = 0;
+        return;
+      }
+      const taken = queue.splice(0, group);
+      const batches: JsonRecord[][] = [];
+      for (let i = 0; i < taken.length; i += spec.batchSize) batches.push(taken.slice(i, i + spec.batchSize));
+      // Batches run at once (inside the provider's rate limit) but are emitted in parent order.
+      const results = await Promise.all(batches.map((batch) => readAll(child.stream, { config: run.config, parents: batch }, run)));
+      for (const records of results) yield* emitter.emit(records, child.stream);
+    }
+  }
+
+  async function readAll(stream: StreamDefinition, context: RequestContext<ProviderConfig>, run: ProviderRun): Promise<JsonRecord[]> {
+    const out: JsonRecord[] = [];
+    for await (const page of readPages(stream, context, run)) {
+      for (const raw of page.records) {
+        const record = stream.transform ? stream.transform(raw as JsonRecord, context) : (raw as JsonRecord);
+        if (record) out.push(record);
+      }
+    }
+    return out;
+  }
+
+  function readPages(stream: StreamDefinition, context: RequestContext<ProviderConfig>, run: ProviderRun): AsyncGenerator<Page> {
+    const spec = stream.request(context);
+    const base = (run.provider.baseUrl?.(run.config) ?? run.config.base_url ?? run.provider.defaultBaseUrl).replace(/\/+$/, '');
+    const first: HttpRequest = { method: spec.method, url: /^https?:/.test(spec.path) ? spec.path : base + spec.path, query: spec.query, body: spec.body };
+    const send = async (request: HttpRequest): Promise<HttpResponse> => {
+      try {
+        return await run.client.send(request);
+      } catch (error) {
+        if (!(error instanceof HttpStatusError)) throw error;
+        const meaning = run.provider.interpretError?.(error, stream);
+        if (meaning === 'empty') return { status: error.status, headers: {}, body: {} };
+        if (meaning === 'restart-window') throw new RestartWindow(error.message);
+        throw error;
+      }
+    };
+    const recordsAt = (body: unknown): unknown[] => {
+      for (const path of stream.recordsAt) {
+        const found = valueAt(body, path);
+        if (Array.isArray(found)) return found;
+      }
+      return [];
+    };
+    return paginate(send, first, stream.paginator ?? run.provider.paginator, recordsAt);
+  }
+}
+
+interface ProviderRun {
+  provider: ProviderDefinition;
+  config: ProviderConfig;
+  client: HttpClient;
+}
+
+interface RecordEmitter {
+  count: number;
+  readonly full: boolean;
+  emit(records: readonly JsonRecord[], stream: StreamDefinition): Generator<SyncEvent>;
+}
+
+/** Fits, de-duplicates and counts one stream's records, and honours the --test record limit. */
+function recordEmitter(plan: StreamPlan, logger: Logger, limit: number, version: number | undefined): RecordEmitter {
+  const conform = createConformer(plan.schema, plan.knownFields, (field) =>
+    logger.warn(`${plan.stream.name}: the API sent field "${field}", which the schema lacks; it is left out (run --discover after upgrading)`),
+  );
+  const seen = plan.stream.distinct ? new Set<string>() : undefined;
+  let announced = false;
+  const emitter: RecordEmitter = {
+    count: 0,
+    get full() {
+      return emitter.count >= limit;
+    },
+    *emit(records) {
+      if (records.length && !announced) {
+        announced = true;
+        yield { type: 'stream-status', stream: plan.stream.name, status: 'RUNNING' };
+      }
+      const timeExtracted = formatInstant(DateTime.utc());
+      for (const record of records) {
+        if (emitter.full) return;
+        if (seen) {
+          const key = JSON.stringify(plan.stream.primaryKey.map((k) => record[k]));
+          if (seen.has(key)) continue;
+          seen.add(key);
+        }
+        emitter.count++;
+        yield { type: 'record', stream: plan.stream.name, record: conform(record), timeExtracted, ...(version === undefined ? {} : { version }) };
+      }
+    },
+  };
+  return emitter;
+}
+
+/** Groups plans into families: each root stream with the selected children hanging off it. */
+function families(provider: ProviderDefinition, plans: StreamPlan[]): Family[] {
+  const byName = new Map(plans.map((p) => [p.stream.name, p]));
+  const out: Family[] = [];
+  for (const stream of provider.streams) {
+    if (stream.parent) continue;
+    const children = plans.filter((p) => p.stream.parent?.stream === stream.name);
+    const root = byName.get(stream.name);
+    if (root || children.length) out.push({ root, rootStream: stream, children });
+  }
+  return out;
+}

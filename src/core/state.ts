@@ -1,0 +1,62 @@
+import { DateTime } from 'luxon';
+import { InputError } from '../util/errors.js';
+
+export interface Bookmark {
+  replication_key: string;
+  replication_key_value: string;
+  [extra: string]: unknown;
+}
+
+export interface SingerState {
+  bookmarks: Record<string, Bookmark>;
+}
+
+/** Parses an ISO-8601 instant with any offset; invalid → undefined. */
+export function parseInstant(value: unknown): DateTime | undefined {
+  if (typeof value !== 'string') return undefined;
+  const parsed = DateTime.fromISO(value, { setZone: true });
+  return parsed.isValid ? parsed.toUTC() : undefined;
+}
+
+export function formatInstant(value: DateTime): string {
+  return value.toUTC().toISO({ suppressMilliseconds: true })!;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Reads a state in any shape tap-convo has written or an orchestrator hands back: a Singer state,
+ * a whole STATE message, Airbyte per-stream states (array), or Airbyte's legacy `{data: …}` blob.
+ * Each bookmark must carry a date-time value, so a broken one fails now rather than mid-sync.
+ */
+export function parseState(document: unknown, source: string): SingerState {
+  const bad = (what: string) => new InputError(`state ${source}: ${what}; pass the last STATE value a sync emitted, or no --state for a full sync`);
+  let value: unknown = document;
+  if (Array.isArray(value)) {
+    const bookmarks: Record<string, unknown> = {};
+    for (const message of value) {
+      const stream = isObject(message) && isObject(message.stream) ? message.stream : undefined;
+      const name = stream && isObject(stream.stream_descriptor) ? stream.stream_descriptor.name : undefined;
+      if (typeof name !== 'string') throw bad('an Airbyte state entry lacks stream.stream_descriptor.name');
+      if (isObject(stream!.stream_state)) bookmarks[name] = stream!.stream_state;
+    }
+    value = { bookmarks };
+  }
+  if (isObject(value) && value.type === 'STATE' && 'value' in value) value = value.value;
+  if (isObject(value) && isObject(value.data) && !('bookmarks' in value)) value = value.data;
+  if (!isObject(value)) throw bad('must be a JSON object');
+  if (Object.keys(value).length === 0) return { bookmarks: {} };
+  if (!isObject(value.bookmarks)) throw bad('has no "bookmarks" object');
+  const bookmarks: Record<string, Bookmark> = {};
+  for (const [stream, bookmark] of Object.entries(value.bookmarks)) {
+    if (!isObject(bookmark)) throw bad(`bookmark of ${stream} must be an object`);
+    if (bookmark.replication_key_value === undefined) continue;
+    if (!parseInstant(bookmark.replication_key_value)) {
+      throw bad(`bookmark of ${stream} has replication_key_value ${JSON.stringify(bookmark.replication_key_value)}, not a date-time`);
+    }
+    bookmarks[stream] = bookmark as Bookmark;
+  }
+  return { bookmarks };
+}

@@ -1,0 +1,199 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import PQueue from 'p-queue';
+import { SyncError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import { parseJsonExact } from '../util/json.js';
+import type { AuthStrategy } from './auth.js';
+import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, type RetryPolicy } from './retry.js';
+
+export type QueryValue = string | number | boolean | undefined | Array<string | number>;
+
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  /** Absolute URL; `query` is added to it. */
+  url: string;
+  query?: Record<string, QueryValue>;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+/** A final non-2xx answer, after retries. Providers read `status` and `body` to classify it. */
+export class HttpStatusError extends SyncError {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly endpoint: string,
+    message: string,
+  ) {
+    super(message, status === 429 || status >= 500 ? 'transient_error' : 'system_error');
+  }
+}
+
+export interface HttpClientOptions {
+  /** Human name used in messages, e.g. "Gong". */
+  provider: string;
+  auth: AuthStrategy;
+  /** What to tell the user to check after a 401/403, e.g. "check gong.access_key and gong.access_key_secret". */
+  credentialHint: string;
+  requestsPerSecond: number;
+  concurrency?: number;
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  logger: Logger;
+  sleep?: (ms: number) => Promise<void>;
+  dispatcher?: Dispatcher;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A response that must be tried again, with the server's requested delay if it gave one. */
+class Retryable extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The only place in tap-convo that retries. Every request of a provider passes one strict
+ * sliding-window rate limit, so the limit holds across streams, retries and concurrent children.
+ */
+export class HttpClient {
+  readonly requests = { sent: 0, retried: 0, rateLimited: 0 };
+  private readonly queue: PQueue;
+  private readonly retry: RetryPolicy;
+  private readonly timeoutMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly dispatcher: Dispatcher;
+
+  constructor(private readonly options: HttpClientOptions) {
+    const perSecond = options.requestsPerSecond;
+    // A small margin over one second absorbs scheduling jitter between our clock and the server's.
+    this.queue =
+      perSecond >= 1
+        ? new PQueue({ concurrency: options.concurrency ?? 4, intervalCap: Math.floor(perSecond), interval: 1050, strict: true })
+        : new PQueue({ concurrency: 1, intervalCap: 1, interval: Math.ceil(1050 / perSecond), strict: true });
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connections: 8 });
+  }
+
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const endpoint = `${req.method} ${new URL(req.url).pathname}`;
+    let waited = 0;
+    let refreshed = false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.queue.add(() => this.once(req, endpoint));
+      } catch (error) {
+        if (error instanceof HttpStatusError && (error.status === 401 || error.status === 403)) {
+          if (error.status === 401 && !refreshed && this.options.auth.refresh && (await this.options.auth.refresh())) {
+            refreshed = true;
+            attempt--;
+            continue;
+          }
+          const what = error.status === 401 ? 'refused the credentials' : 'denied access';
+          throw new SyncError(`${this.options.provider} ${what} (HTTP ${error.status} on ${endpoint}); ${this.options.credentialHint}`, 'config_error');
+        }
+        if (!(error instanceof Retryable)) throw error;
+        const delay = error.retryAfterMs ?? backoffDelay(attempt, this.retry);
+        if (attempt >= this.retry.attempts || waited + delay > this.retry.maxTotalWaitMs) {
+          throw new SyncError(
+            `${this.options.provider}: ${endpoint} still failing after ${attempt} attempts (${error.message}); try again later`,
+            'transient_error',
+          );
+        }
+        this.requests.retried++;
+        this.options.logger.warn(`${this.options.provider}: ${endpoint} ${error.message}; retry ${attempt} in ${(delay / 1000).toFixed(1)} s`);
+        waited += delay;
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private async once(req: HttpRequest, endpoint: string): Promise<HttpResponse> {
+    const url = new URL(req.url);
+    for (const [key, value] of Object.entries(req.query ?? {})) {
+      if (value === undefined) continue;
+      for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(item));
+    }
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'tap-convo', ...req.headers, ...(await this.options.auth.headers()) };
+    let payload: string | undefined;
+    if (req.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(req.body);
+    }
+    this.requests.sent++;
+    this.options.logger.debug(`${req.method} ${url.pathname}${url.search}${payload ? ' ' + payload : ''}`);
+    const started = performance.now();
+    let status = 0;
+    try {
+      const response = await request(url, {
+        method: req.method,
+        headers,
+        body: payload,
+        dispatcher: this.dispatcher,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+      status = response.statusCode;
+      // The whole body is read before anything is emitted, so a truncated page is retried, never half-used.
+      const text = await response.body.text();
+      if (isRetryableStatus(status)) {
+        if (status === 429) this.requests.rateLimited++;
+        const retryAfter = response.headers['retry-after'];
+        throw new Retryable(`HTTP ${status}`, parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter));
+      }
+      const body = text.length ? await this.parse(text, status) : undefined;
+      if (status < 200 || status >= 300) {
+        throw new HttpStatusError(status, body, endpoint, `${this.options.provider}: ${endpoint} answered HTTP ${status}${describeBody(body)}`);
+      }
+      return { status, headers: response.headers, body };
+    } catch (error) {
+      if (error instanceof Retryable || error instanceof HttpStatusError) throw error;
+      throw new Retryable(networkReason(error));
+    } finally {
+      this.options.logger.metric({
+        type: 'timer',
+        metric: 'http_request_duration',
+        value: Number(((performance.now() - started) / 1000).toFixed(4)),
+        tags: { endpoint, http_status_code: status, status: status >= 200 && status < 300 ? 'succeeded' : 'failed' },
+      });
+    }
+  }
+
+  private async parse(text: string, status: number): Promise<unknown> {
+    try {
+      return await parseJsonExact(text);
+    } catch {
+      if (status >= 200 && status < 300) throw new Retryable('unreadable JSON body (truncated?)');
+      return text.slice(0, 200);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue.onIdle();
+    if (!this.options.dispatcher) await this.dispatcher.close();
+  }
+}
+
+function networkReason(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  return e.code ? `${e.code}` : (e.message ?? String(error));
+}
+
+/** A short, secret-free excerpt of an error body for messages. */
+function describeBody(body: unknown): string {
+  if (body === undefined) return '';
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return `: ${text.length > 200 ? text.slice(0, 200) + '…' : text}`;
+}

@@ -1,0 +1,5 @@
+import type { ProviderDefinition } from '../core/definitions.js';
+import { gong } from './gong/provider.js';
+
+/** Every provider tap-convo knows, in the order they sync. */
+export const PROVIDERS: readonly ProviderDefinition[] = [gong as ProviderDefinition];

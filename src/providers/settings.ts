@@ -1,0 +1,28 @@
+import { COMMON_PROVIDER_SETTINGS } from '../core/config.js';
+import type { JsonRecord } from '../protocol/messages.js';
+
+/** A credential setting: hidden in UIs and redacted in output (Airbyte and Meltano conventions). */
+export function secret(title: string, description: string): JsonRecord {
+  return { type: 'string', title, description, airbyte_secret: true, sensitive: true, writeOnly: true };
+}
+
+export function text(title: string, description: string, extra: JsonRecord = {}): JsonRecord {
+  return { type: 'string', title, description, ...extra };
+}
+
+export function lookbackSetting(defaultValue: string, why: string): JsonRecord {
+  return { type: 'string', title: 'Lookback', description: `ISO-8601 duration re-read before the bookmark on every run: ${why}`, default: defaultValue, pattern: '^P', examples: [defaultValue] };
+}
+
+/** A provider's config block schema: its own settings plus the ones every provider accepts. */
+export function providerBlock(title: string, properties: JsonRecord, extra: JsonRecord = {}): JsonRecord {
+  return { type: 'object', title, additionalProperties: false, properties: { ...properties, ...COMMON_PROVIDER_SETTINGS }, ...extra };
+}
+
+/** Checks that exactly one of several credential sets is complete. */
+export function oneCredentialSet(config: JsonRecord, sets: ReadonlyArray<readonly string[]>): string[] {
+  const complete = sets.filter((set) => set.every((key) => config[key] !== undefined && config[key] !== ''));
+  if (complete.length === 1) return [];
+  const options = sets.map((set) => set.join(' + ')).join(', or ');
+  return complete.length === 0 ? [`credentials are missing: set ${options}`] : [`set only one kind of credentials (${options})`];
+}

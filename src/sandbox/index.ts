@@ -1,0 +1,11 @@
+import { startSandbox, type RunningSandbox, type StartSandboxOptions } from './server.js';
+import type { SandboxOptions, SandboxProvider } from './types.js';
+
+/** Every simulated API, in the order the tap syncs them. */
+export function allSandboxProviders(options: SandboxOptions): SandboxProvider[] {
+  return [];
+}
+
+export function startAllSandboxes(options: Omit<StartSandboxOptions, 'providers'>): Promise<RunningSandbox> {
+  return startSandbox({ ...options, providers: allSandboxProviders });
+}
