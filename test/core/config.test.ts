@@ -1,0 +1,94 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createConfigPersister, loadConfig } from '../../src/core/config.js';
+import { PROVIDERS } from '../../src/providers/index.js';
+import { redact } from '../../src/util/log.js';
+import { memoryLogger } from '../helpers/logger.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tap-convo-config-'));
+function file(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+const good = { start_date: '2024-01-01T00:00:00Z', gong: { access_key: 'AKEY1234', access_key_secret: 'very-secret-1' } };
+
+function problem(sources: string[], env: NodeJS.ProcessEnv = {}): string {
+  try {
+    loadConfig(sources, PROVIDERS, env);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return 'no error';
+}
+
+describe('loadConfig', () => {
+  it('merges several files, later ones winning setting by setting', () => {
+    const { config } = loadConfig([file('a.json', good), file('b.json', { gong: { lookback: 'PT6H' } })], PROVIDERS, {});
+    expect(config.gong).toEqual({ ...good.gong, lookback: 'PT6H' });
+  });
+
+  it('reads TAP_CONVO_ variables with nested settings joined by __, cast by the schema', () => {
+    const { config } = loadConfig(['ENV'], PROVIDERS, {
+      TAP_CONVO_START_DATE: '2024-02-01T00:00:00Z',
+      TAP_CONVO_GONG__ACCESS_TOKEN: 'tok-123456',
+      TAP_CONVO_GONG__REQUESTS_PER_SECOND: '2',
+      TAP_CONVO_EMIT_ACTIVATE_VERSION_MESSAGES: 'true',
+      OTHER: 'ignored',
+    });
+    expect(config).toEqual({ start_date: '2024-02-01T00:00:00Z', emit_activate_version_messages: true, gong: { access_token: 'tok-123456', requests_per_second: 2 } });
+  });
+
+  it.each([
+    ['a missing partner setting', { gong: { access_key: 'AKEY1234' } }, 'config: gong.access_key_secret is required when gong.access_key is set'],
+    ['no credentials', { gong: {} }, 'config: gong: credentials are missing: set access_key + access_key_secret, or access_token, or client_id + client_secret + refresh_token'],
+    ['two kinds of credentials', { gong: { access_token: 'abcdef', ...good.gong } }, 'config: gong: set only one kind of credentials'],
+    ['an unknown setting', { ...good, gong: { ...good.gong, acces_key: 'x' } }, 'config: gong.acces_key is not a known setting'],
+    ['a wrong type', { ...good, gong: { ...good.gong, requests_per_second: 'fast' } }, 'config: gong.requests_per_second must be number'],
+    ['a bad start_date', { ...good, start_date: 'last tuesday' }, 'config: start_date must be a valid date-time'],
+    ['plain http to a remote host', { gong: { ...good.gong, base_url: 'http://api.gong.io' } }, 'config: gong.base_url must use https'],
+    ['no provider at all', { start_date: '2024-01-01T00:00:00Z' }, 'config: no provider is configured'],
+  ])('rejects %s in one line without the secret', (_name, content, message) => {
+    const text = problem([file('bad.json', content)]);
+    expect(text).toContain(message);
+    expect(text).not.toContain('\n');
+    expect(text).not.toContain('very-secret-1');
+  });
+
+  it.each([
+    ['an empty file', '', 'is empty'],
+    ['broken JSON', '{"gong": ', 'is not valid JSON'],
+    ['a JSON array', '[]', 'must be a JSON object'],
+  ])('rejects %s', (_name, content, message) => {
+    expect(problem([file('broken.json', content)])).toContain(message);
+  });
+
+  it('names a missing file', () => {
+    expect(problem([join(dir, 'nope.json')])).toMatch(/cannot read config .*nope.json: ENOENT/);
+  });
+
+  it('allows http only to loopback hosts', () => {
+    for (const host of ['127.0.0.1:8080', 'localhost', '[::1]:9']) {
+      expect(problem([file('l.json', { gong: { ...good.gong, base_url: `http://${host}/gong` } })])).toBe('no error');
+    }
+  });
+
+  it('registers credentials so no log line can print them', () => {
+    loadConfig([file('s.json', good)], PROVIDERS, {});
+    expect(redact('key=AKEY1234 secret=very-secret-1')).toBe('key=*** secret=***');
+  });
+});
+
+describe('createConfigPersister', () => {
+  it('rewrites the file a rotated token came from, keeping the rest of it', async () => {
+    const path = file('oauth.json', { start_date: '2024-01-01T00:00:00Z', gong: { client_id: 'cid', client_secret: 'csecret-1', refresh_token: 'rt-old-1', lookback: 'P2D' } });
+    const { origins } = loadConfig([path], PROVIDERS, {});
+    const logger = memoryLogger();
+    await createConfigPersister(origins, logger)('gong', { refresh_token: 'rt-new-2' });
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ start_date: '2024-01-01T00:00:00Z', gong: { client_id: 'cid', client_secret: 'csecret-1', refresh_token: 'rt-new-2', lookback: 'P2D' } });
+    expect(logger.lines.join('\n')).toContain(`gong.refresh_token was rotated by the provider; saved the new value to ${path}`);
+    expect(logger.lines.join('\n')).not.toContain('rt-new-2');
+  });
+});

@@ -1,0 +1,174 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MockAgent } from 'undici';
+import { HttpClient, HttpStatusError, type HttpClientOptions } from '../../src/http/client.js';
+import { basicAuth } from '../../src/http/auth.js';
+import { SyncError } from '../../src/util/errors.js';
+import { memoryLogger } from '../helpers/logger.js';
+
+const ORIGIN = 'http://api.test';
+
+function mockClient(overrides: Partial<HttpClientOptions> = {}) {
+  const agent = new MockAgent();
+  agent.disableNetConnect();
+  const waits: number[] = [];
+  const client = new HttpClient({
+    provider: 'Gong',
+    auth: basicAuth('key', 'secret-value'),
+    credentialHint: 'check gong.access_key and gong.access_key_secret',
+    requestsPerSecond: 1000,
+    logger: memoryLogger(),
+    sleep: async (ms) => void waits.push(ms),
+    dispatcher: agent,
+    retry: { attempts: 4 },
+    ...overrides,
+  });
+  return { client, pool: agent.get(ORIGIN), waits, agent };
+}
+
+describe('HttpClient retries', () => {
+  it('sends the request as given: method, path, query, JSON body and auth header', async () => {
+    const { client, pool } = mockClient();
+    let seen: { headers: unknown; body: unknown } | undefined;
+    pool
+      .intercept({ path: '/v2/flows?flowOwnerEmail=a%40b.c&ids=1&ids=2', method: 'POST' })
+      .reply(200, (opts) => {
+        seen = { headers: opts.headers, body: opts.body };
+        return { ok: true };
+      });
+    const res = await client.send({ method: 'POST', url: `${ORIGIN}/v2/flows`, query: { flowOwnerEmail: 'a@b.c', ids: [1, 2], skipped: undefined }, body: { filter: {} } });
+    expect(res.body).toEqual({ ok: true });
+    expect(seen!.body).toBe('{"filter":{}}');
+    expect((seen!.headers as Record<string, string>).authorization).toBe('Basic ' + Buffer.from('key:secret-value').toString('base64'));
+  });
+
+  it.each([
+    ['seconds', '3', 3000],
+    ['an HTTP date', new Date(Date.now() + 5000).toUTCString(), 5000],
+  ])('obeys Retry-After given in %s', async (_kind, header, expected) => {
+    const { client, pool, waits } = mockClient();
+    pool.intercept({ path: '/x' }).reply(429, { errors: ['slow down'] }, { headers: { 'retry-after': header } });
+    pool.intercept({ path: '/x' }).reply(200, { done: true });
+    const res = await client.send({ method: 'GET', url: `${ORIGIN}/x` });
+    expect(res.body).toEqual({ done: true });
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThanOrEqual(expected - 1500);
+    expect(waits[0]).toBeLessThanOrEqual(expected);
+    expect(client.requests).toMatchObject({ sent: 2, retried: 1, rateLimited: 1 });
+  });
+
+  it('backs off exponentially on 5xx and fails with a clear message once attempts run out', async () => {
+    const { client, pool, waits } = mockClient();
+    pool.intercept({ path: '/x' }).reply(503, 'busy').times(4);
+    const error = await client.send({ method: 'GET', url: `${ORIGIN}/x` }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SyncError);
+    expect((error as Error).message).toBe('Gong: GET /x still failing after 4 attempts (HTTP 503); try again later');
+    expect(waits).toHaveLength(3);
+    // Full jitter keeps each wait within [ceiling/2, ceiling] of a doubling ceiling.
+    waits.forEach((w, i) => {
+      expect(w).toBeGreaterThanOrEqual((500 * 2 ** i) / 2);
+      expect(w).toBeLessThanOrEqual(500 * 2 ** i);
+    });
+  });
+
+  it('bounds the total wait even when the server asks for more', async () => {
+    const { client, pool } = mockClient({ retry: { attempts: 10, maxTotalWaitMs: 5000 } });
+    pool.intercept({ path: '/x' }).reply(429, '', { headers: { 'retry-after': '4' } }).times(3);
+    await expect(client.send({ method: 'GET', url: `${ORIGIN}/x` })).rejects.toThrow(/still failing after 2 attempts/);
+  });
+
+  it('fails fast on 401 naming the credentials to check, without retrying', async () => {
+    const { client, pool, waits } = mockClient();
+    pool.intercept({ path: '/x' }).reply(401, { errors: ['bad key'] });
+    const error = await client.send({ method: 'GET', url: `${ORIGIN}/x` }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe('Gong refused the credentials (HTTP 401 on GET /x); check gong.access_key and gong.access_key_secret');
+    expect((error as SyncError).failureType).toBe('config_error');
+    expect(waits).toHaveLength(0);
+  });
+
+  it('renews OAuth credentials once after a 401 and repeats the request', async () => {
+    let refreshes = 0;
+    let token = 'old';
+    const { client, pool } = mockClient({
+      auth: { headers: async () => ({ authorization: `Bearer ${token}` }), refresh: async () => ((token = `new${++refreshes}`), true) },
+    });
+    pool.intercept({ path: '/x', headers: { authorization: 'Bearer old' } }).reply(401, {});
+    pool.intercept({ path: '/x', headers: { authorization: 'Bearer new1' } }).reply(200, { ok: 1 });
+    expect((await client.send({ method: 'GET', url: `${ORIGIN}/x` })).body).toEqual({ ok: 1 });
+    expect(refreshes).toBe(1);
+  });
+
+  it('hands other 4xx answers to the caller with their parsed body', async () => {
+    const { client, pool } = mockClient();
+    pool.intercept({ path: '/x' }).reply(404, { errors: ['No calls found corresponding to the provided filters'] });
+    const error = await client.send({ method: 'GET', url: `${ORIGIN}/x` }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpStatusError);
+    expect((error as HttpStatusError).status).toBe(404);
+    expect((error as HttpStatusError).body).toEqual({ errors: ['No calls found corresponding to the provided filters'] });
+  });
+
+  it('keeps every digit of long integer ids', async () => {
+    const { client, pool } = mockClient();
+    pool.intercept({ path: '/x' }).reply(200, '{"scorecardId": 12345678901234567890, "small": 42, "f": 1.5}', { headers: { 'content-type': 'application/json' } });
+    expect((await client.send({ method: 'GET', url: `${ORIGIN}/x` })).body).toEqual({ scorecardId: '12345678901234567890', small: 42, f: 1.5 });
+  });
+});
+
+describe('HttpClient against a real loopback server', () => {
+  let server: Server | undefined;
+  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+  async function serve(handler: Parameters<typeof createServer>[1]): Promise<string> {
+    server = createServer(handler);
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  function realClient(requestsPerSecond: number) {
+    return new HttpClient({
+      provider: 'Gong',
+      auth: basicAuth('k', 'secret-value'),
+      credentialHint: 'check gong.access_key',
+      requestsPerSecond,
+      concurrency: 8,
+      logger: memoryLogger(),
+      sleep: async () => undefined,
+      retry: { attempts: 5 },
+      timeoutMs: 500,
+    });
+  }
+
+  it('retries connection resets, truncated bodies and timeouts until a whole answer arrives', async () => {
+    let count = 0;
+    const url = await serve((req, res) => {
+      count++;
+      if (count === 1) return void req.socket.destroy();
+      if (count === 2) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '40' });
+        res.write('{"calls": [');
+        return void setImmediate(() => res.socket?.destroy());
+      }
+      if (count === 3) return; // never answers: the client's timeout fires
+      res.end(JSON.stringify({ calls: [1, 2] }));
+    });
+    const client = realClient(100);
+    const res = await client.send({ method: 'GET', url: `${url}/v2/calls` });
+    expect(res.body).toEqual({ calls: [1, 2] });
+    expect(count).toBe(4);
+    await client.close();
+  });
+
+  it('never lets more requests than the limit start within any one second', async () => {
+    const arrivals: number[] = [];
+    const url = await serve((_req, res) => {
+      arrivals.push(performance.now());
+      res.end('{}');
+    });
+    const client = realClient(3);
+    await Promise.all(Array.from({ length: 7 }, () => client.send({ method: 'GET', url: `${url}/x` })));
+    await client.close();
+    expect(arrivals).toHaveLength(7);
+    for (let i = 3; i < arrivals.length; i++) expect(arrivals[i]! - arrivals[i - 3]!).toBeGreaterThanOrEqual(1000);
+  });
+});
