@@ -1,7 +1,6 @@
 import type { Argv } from 'yargs';
-import { discover } from '../core/catalog.js';
 import { runSync } from '../core/runner.js';
-import { configuredProviders, prepareSync } from '../core/tap.js';
+import { discoverConfigured, prepareSync } from '../core/tap.js';
 import { about, formatAbout } from '../protocol/about.js';
 import { LineWriter, toSinger } from '../protocol/singer.js';
 import { PROVIDERS } from '../providers/index.js';
@@ -46,7 +45,7 @@ export async function handler(args: SingerArgs): Promise<void> {
     if (!args.config?.length) throw new InputError('--config is required: a JSON config file, or ENV to read TAP_CONVO_* variables (see --about)');
     const inputs = { configSources: args.config, statePath: args.state, catalogPath: args.catalog ?? args.properties };
     if (args.discover) {
-      process.stdout.write(JSON.stringify(discover(configuredProviders(inputs))) + '\n');
+      process.stdout.write(JSON.stringify(await discoverConfigured(inputs, logger)) + '\n');
       return;
     }
     const prepared = prepareSync(inputs, logger);

@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 import type { JsonRecord, JsonSchema } from '../protocol/messages.js';
 import { InputError } from '../util/errors.js';
 import { validator } from '../util/schema.js';
-import type { ProviderDefinition, StreamDefinition } from './definitions.js';
+import type { Logger } from '../util/log.js';
+import type { ProviderConfig, ProviderDefinition, StreamDefinition } from './definitions.js';
+import { createProviderClient } from './provider-client.js';
 
 export const CATALOG_DIR = fileURLToPath(new URL('../../catalogs/', import.meta.url));
 
@@ -141,7 +143,8 @@ export function planStreams(providers: readonly ProviderDefinition[], catalog: C
       const top = streamMetadata(entry, []);
       const selected = catalog ? (entry ? ((top.selected ?? stream.selectedByDefault ?? true) as boolean) : false) : (stream.selectedByDefault ?? true);
       if (!selected) continue;
-      const full = loadSchema(provider, stream);
+      // The catalog's schema is what the user discovered and reviewed; the static file is the default.
+      const full = (entry?.schema as JsonSchema | undefined) ?? loadSchema(provider, stream);
       const properties = { ...((full.properties ?? {}) as Record<string, JsonSchema>) };
       const automatic = new Set([...stream.primaryKey, stream.replicationKey]);
       for (const name of Object.keys(properties)) {
@@ -160,8 +163,35 @@ export function planStreams(providers: readonly ProviderDefinition[], catalog: C
   return plans;
 }
 
-export function discover(providers: readonly ProviderDefinition[]): Catalog {
-  return { streams: providers.flatMap((p) => p.streams.map((s) => catalogEntry(s, loadSchema(p, s)))) };
+/** Live properties win over static ones; the static file still says what is required. */
+function mergeSchemas(base: JsonSchema, live: JsonSchema | undefined): JsonSchema {
+  if (!live) return base;
+  return { ...base, properties: { ...(base.properties as object), ...(live.properties as object) } };
+}
+
+/**
+ * The Singer catalog of the configured providers. A provider that can describe itself live
+ * (Four/Four's `$metadata`) has those schemas merged over the static files; if that fails, the
+ * static files serve alone and a warning says so.
+ */
+export async function discover(providers: readonly ProviderDefinition[], config: JsonRecord, logger: Logger): Promise<Catalog> {
+  const streams: CatalogEntry[] = [];
+  for (const provider of providers) {
+    let live: Record<string, JsonSchema> = {};
+    if (provider.discoverSchemas) {
+      const providerConfig = config[provider.key] as ProviderConfig;
+      const client = createProviderClient(provider, providerConfig, { logger, retry: { attempts: 2 } });
+      try {
+        live = await provider.discoverSchemas(providerConfig, (request) => client.send(request), logger);
+      } catch (error) {
+        logger.warn(`${provider.title}: live schema discovery failed (${(error as Error).message}); using the built-in schemas`);
+      } finally {
+        await client.close();
+      }
+    }
+    for (const stream of provider.streams) streams.push(catalogEntry(stream, mergeSchemas(loadSchema(provider, stream), live[stream.name])));
+  }
+  return { streams };
 }
 
 export type { JsonRecord };

@@ -1,8 +1,9 @@
 import type { DateTime } from 'luxon';
 import type { AuthStrategy } from '../http/auth.js';
-import type { HttpStatusError, QueryValue } from '../http/client.js';
+import type { HttpRequest, HttpResponse, HttpStatusError, QueryValue } from '../http/client.js';
+import type { Logger } from '../util/log.js';
 import type { Paginator } from '../pagination/index.js';
-import type { JsonRecord } from '../protocol/messages.js';
+import type { JsonRecord, JsonSchema } from '../protocol/messages.js';
 
 /** A half-open time range [from, to); `from` undefined means the start of history. */
 export interface SyncWindow {
@@ -93,6 +94,13 @@ export interface ProviderDefinition<C extends ProviderConfig = ProviderConfig> {
   interpretError?(error: HttpStatusError, stream: StreamDefinition<C>): ErrorMeaning;
   /** Resolves the base URL, e.g. from a token response (Gong's api_base_url_for_customer). */
   baseUrl?(config: C): string;
+  /** The cheapest authenticated request that proves the credentials work (Airbyte `check`). */
+  check: RequestSpec;
+  /**
+   * Schemas read from the live API at discovery (Four/Four's `$metadata`), keyed by stream name and
+   * merged over the static catalog files. Throwing falls back to the static files with a warning.
+   */
+  discoverSchemas?(config: C, send: (request: HttpRequest) => Promise<HttpResponse>, logger: Logger): Promise<Record<string, JsonSchema>>;
 }
 
 export interface ProviderConfig {

@@ -1,5 +1,5 @@
 import { DateTime, Duration } from 'luxon';
-import { HttpClient, HttpStatusError, type HttpRequest, type HttpResponse } from '../http/client.js';
+import { HttpStatusError, type HttpClient, type HttpRequest, type HttpResponse } from '../http/client.js';
 import type { RetryPolicy } from '../http/retry.js';
 import { paginate, type Page } from '../pagination/index.js';
 import type { JsonRecord } from '../protocol/messages.js';
@@ -7,6 +7,7 @@ import { valueAt } from '../util/json.js';
 import type { Logger } from '../util/log.js';
 import type { StreamPlan } from './catalog.js';
 import { createConformer } from './conform.js';
+import { absoluteRequest, createProviderClient } from './provider-client.js';
 import type { ProviderConfig, ProviderDefinition, RequestContext, StreamDefinition, SyncWindow } from './definitions.js';
 import type { SyncEvent } from './events.js';
 import { formatInstant, parseInstant, type SingerState } from './state.js';
@@ -54,20 +55,7 @@ export async function* runSync(options: SyncOptions): AsyncGenerator<SyncEvent> 
   const providers = [...new Set(options.plans.map((p) => p.provider))];
   for (const provider of providers) {
     const config = options.config[provider.key] as ProviderConfig;
-    const client = new HttpClient({
-      provider: provider.title,
-      auth: provider.auth(config, {
-        persistConfig: async (patch) => {
-          Object.assign(config, patch);
-          await options.persistConfig(provider.key, patch);
-        },
-      }),
-      credentialHint: provider.credentialHint(config),
-      requestsPerSecond: config.requests_per_second ?? provider.defaultRequestsPerSecond,
-      timeoutMs: typeof config.request_timeout === 'number' ? config.request_timeout * 1000 : undefined,
-      retry: options.retry,
-      logger: options.logger,
-    });
+    const client = createProviderClient(provider, config, options);
     try {
       for (const family of families(provider, options.plans.filter((p) => p.provider === provider))) {
         yield* syncFamily(family, { provider, config, client });
@@ -193,9 +181,7 @@ export async function* runSync(options: SyncOptions): AsyncGenerator<SyncEvent> 
   }
 
   function readPages(stream: StreamDefinition, context: RequestContext<ProviderConfig>, run: ProviderRun): AsyncGenerator<Page> {
-    const spec = stream.request(context);
-    const base = (run.provider.baseUrl?.(run.config) ?? run.config.base_url ?? run.provider.defaultBaseUrl).replace(/\/+$/, '');
-    const first: HttpRequest = { method: spec.method, url: /^https?:/.test(spec.path) ? spec.path : base + spec.path, query: spec.query, body: spec.body };
+    const first = absoluteRequest(run.provider, run.config, stream.request(context));
     const send = async (request: HttpRequest): Promise<HttpResponse> => {
       try {
         return await run.client.send(request);

@@ -1,7 +1,7 @@
 import type { JsonRecord } from '../protocol/messages.js';
 import { PROVIDERS } from '../providers/index.js';
 import type { Logger } from '../util/log.js';
-import { parseCatalog, planStreams, type Catalog, type StreamPlan } from './catalog.js';
+import { discover, parseCatalog, planStreams, type Catalog, type StreamPlan } from './catalog.js';
 import { createConfigPersister, loadConfig, readJsonFile } from './config.js';
 import type { ProviderDefinition } from './definitions.js';
 import { parseState, type SingerState } from './state.js';
@@ -33,8 +33,8 @@ export function prepareSync(inputs: TapInputs, logger: Logger): PreparedSync {
   return { config, providers, plans: planStreams(providers, catalog), state, persistConfig: createConfigPersister(origins, logger) };
 }
 
-/** Only the providers a config names. */
-export function configuredProviders(inputs: TapInputs): ProviderDefinition[] {
+/** The catalog of the providers a config names (live schemas where a provider offers them). */
+export function discoverConfigured(inputs: TapInputs, logger: Logger): Promise<Catalog> {
   const { config } = loadConfig(inputs.configSources, PROVIDERS);
-  return PROVIDERS.filter((p) => config[p.key] !== undefined);
+  return discover(PROVIDERS.filter((p) => config[p.key] !== undefined), config, logger);
 }

@@ -71,5 +71,6 @@ export const gong: ProviderDefinition<GongConfig> = {
         ? 'check gong.access_token (it may have expired)'
         : 'check gong.client_id, gong.client_secret and gong.refresh_token',
   interpretError: interpretGongError,
+  check: { method: 'GET', path: '/v2/workspaces' },
   baseUrl: (config) => config.base_url ?? tenantBaseUrls.get(config) ?? 'https://api.gong.io',
 };

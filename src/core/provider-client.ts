@@ -1,0 +1,36 @@
+import { HttpClient, type HttpRequest } from '../http/client.js';
+import type { RetryPolicy } from '../http/retry.js';
+import type { JsonRecord } from '../protocol/messages.js';
+import type { Logger } from '../util/log.js';
+import type { ProviderConfig, ProviderDefinition, RequestSpec } from './definitions.js';
+
+export interface ProviderClientOptions {
+  logger: Logger;
+  /** Saves changed settings (a rotated refresh token) where the config came from. */
+  persistConfig?(providerKey: string, patch: JsonRecord): Promise<void>;
+  retry?: Partial<RetryPolicy>;
+}
+
+/** The one HTTP client of a provider for a run: its auth, rate limit, timeout and retry policy. */
+export function createProviderClient(provider: ProviderDefinition, config: ProviderConfig, options: ProviderClientOptions): HttpClient {
+  return new HttpClient({
+    provider: provider.title,
+    auth: provider.auth(config, {
+      persistConfig: async (patch) => {
+        Object.assign(config, patch);
+        await options.persistConfig?.(provider.key, patch);
+      },
+    }),
+    credentialHint: provider.credentialHint(config),
+    requestsPerSecond: config.requests_per_second ?? provider.defaultRequestsPerSecond,
+    timeoutMs: typeof config.request_timeout === 'number' ? config.request_timeout * 1000 : undefined,
+    retry: options.retry,
+    logger: options.logger,
+  });
+}
+
+/** Turns a provider-relative request into an absolute one. */
+export function absoluteRequest(provider: ProviderDefinition, config: ProviderConfig, spec: RequestSpec): HttpRequest {
+  const base = (provider.baseUrl?.(config) ?? config.base_url ?? provider.defaultBaseUrl).replace(/\/+$/, '');
+  return { method: spec.method, url: /^https?:/.test(spec.path) ? spec.path : base + spec.path, query: spec.query, body: spec.body };
+}
