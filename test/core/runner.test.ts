@@ -1,0 +1,216 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DateTime } from 'luxon';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CATALOG_DIR, planStreams, type Catalog } from '../../src/core/catalog.js';
+import type { ProviderDefinition, StreamDefinition } from '../../src/core/definitions.js';
+import type { SyncEvent } from '../../src/core/events.js';
+import { runSync } from '../../src/core/runner.js';
+import { formatInstant, type SingerState } from '../../src/core/state.js';
+import { bearerAuth } from '../../src/http/auth.js';
+import { cursorInQuery } from '../../src/pagination/index.js';
+import type { JsonRecord } from '../../src/protocol/messages.js';
+import { memoryLogger } from '../helpers/logger.js';
+
+/**
+ * A toy API: 30 items, one every 6 hours from 2026-01-01, 4 per page, each with 2 notes; items
+ * can be filtered by [from, to) and notes are fetched for several item ids at once.
+ */
+const EPOCH = DateTime.fromISO('2026-01-01T00:00:00Z', { zone: 'utc' });
+const NOW = EPOCH.plus({ days: 10 });
+const items = Array.from({ length: 30 }, (_, i) => ({ id: `i${i}`, at: formatInstant(EPOCH.plus({ hours: 6 * i })), owner: `o${i % 3}`, extra: 'x' }));
+let requests: URL[] = [];
+let expireNextCursor = false;
+let server: Server;
+let baseUrl: string;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const url = new URL(req.url!, 'http://toy');
+    requests.push(url);
+    const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (url.pathname === '/items') {
+      const from = url.searchParams.get('from');
+      const to = url.searchParams.get('to');
+      const match = items.filter((it) => (!from || it.at >= from) && (!to || it.at < to));
+      const offset = Number(url.searchParams.get('cursor') ?? 0);
+      if (url.searchParams.get('cursor') && expireNextCursor) {
+        expireNextCursor = false;
+        return json(400, { error: 'cursor expired' });
+      }
+      if (!match.length) return json(404, { error: 'nothing' });
+      const next = offset + 4 < match.length ? String(offset + 4) : undefined;
+      return json(200, { items: match.slice(offset, offset + 4), next });
+    }
+    if (url.pathname === '/notes') {
+      const ids = url.searchParams.getAll('item');
+      return json(200, { notes: ids.flatMap((id) => [{ id: `${id}-a`, item: id }, { id: `${id}-b`, item: id }]) });
+    }
+    if (url.pathname === '/owners') return json(200, { owners: items.map((it) => ({ id: it.owner })) });
+    json(404, {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  mkdirSync(`${CATALOG_DIR}toy`, { recursive: true });
+  const schema = (properties: JsonRecord) => JSON.stringify({ type: 'object', properties });
+  writeFileSync(`${CATALOG_DIR}toy/items.json`, schema({ id: { type: 'string' }, at: { type: 'string', format: 'date-time' }, owner: { type: 'string' }, extra: { type: 'string' } }));
+  writeFileSync(`${CATALOG_DIR}toy/notes.json`, schema({ id: { type: 'string' }, item: { type: 'string' } }));
+  writeFileSync(`${CATALOG_DIR}toy/owners.json`, schema({ id: { type: 'string' } }));
+});
+
+afterAll(async () => {
+  rmSync(`${CATALOG_DIR}toy`, { recursive: true, force: true });
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+const streams: StreamDefinition[] = [
+  {
+    name: 'toy_items',
+    primaryKey: ['id'],
+    replicationKey: 'at',
+    request: ({ window }) => ({ method: 'GET', path: '/items', query: { from: window?.from && formatInstant(window.from), to: window && formatInstant(window.to) } }),
+    recordsAt: ['items'],
+    incremental: { lookback: () => 'PT12H', windowSize: 'P3D' },
+  },
+  {
+    name: 'toy_notes',
+    primaryKey: ['id'],
+    parent: { stream: 'toy_items', batchSize: 5 },
+    request: ({ parents }) => ({ method: 'GET', path: '/notes', query: { item: parents.map((p) => String(p.id)) } }),
+    recordsAt: ['notes'],
+    selectedByDefault: false,
+  },
+  { name: 'toy_owners', primaryKey: ['id'], request: () => ({ method: 'GET', path: '/owners' }), recordsAt: ['owners'], distinct: true },
+];
+
+const toy: ProviderDefinition = {
+  key: 'toy',
+  title: 'Toy',
+  defaultBaseUrl: 'http://unused',
+  defaultRequestsPerSecond: 1000,
+  settings: {},
+  streams,
+  paginator: cursorInQuery('next', 'cursor'),
+  auth: () => bearerAuth('t0ken-value'),
+  credentialHint: () => 'check toy.token',
+  interpretError: (error) => (error.status === 404 ? 'empty' : error.status === 400 ? 'restart-window' : undefined),
+  check: { method: 'GET', path: '/owners' },
+};
+
+async function sync(options: { state?: SingerState; catalog?: Catalog; endDate?: string; startDate?: string; recordLimit?: number; activateVersion?: boolean } = {}) {
+  requests = [];
+  const events: SyncEvent[] = [];
+  for await (const event of runSync({
+    config: { start_date: options.startDate, end_date: options.endDate, toy: { base_url: baseUrl } },
+    plans: planStreams([toy], options.catalog),
+    state: options.state ?? { bookmarks: {} },
+    logger: memoryLogger(),
+    now: () => NOW,
+    persistConfig: async () => undefined,
+    recordLimit: options.recordLimit,
+    activateVersion: options.activateVersion,
+  })) {
+    events.push(event);
+  }
+  const records = (stream: string) => events.filter((e): e is Extract<SyncEvent, { type: 'record' }> => e.type === 'record' && e.stream === stream).map((e) => e.record);
+  const states = events.filter((e): e is Extract<SyncEvent, { type: 'state' }> => e.type === 'state');
+  return { events, records, states, final: states.at(-1)!.state };
+}
+
+const select = (...names: string[]): Catalog => ({ streams: names.map((n) => ({ tap_stream_id: n, metadata: [{ breadcrumb: [], metadata: { selected: true } }] })) as never });
+
+describe('runSync', () => {
+  it('walks windows from start_date to the sync start, bookmarking each', async () => {
+    const run = await sync({ startDate: '2026-01-02T00:00:00Z' });
+    expect(run.records('toy_items').map((r) => r.id)).toEqual(items.filter((it) => it.at >= '2026-01-02T00:00:00Z').map((it) => it.id));
+    const windows = requests.filter((u) => u.pathname === '/items' && !u.searchParams.has('cursor')).map((u) => [u.searchParams.get('from'), u.searchParams.get('to')]);
+    expect(windows).toEqual([
+      ['2026-01-02T00:00:00Z', '2026-01-05T00:00:00Z'],
+      ['2026-01-05T00:00:00Z', '2026-01-08T00:00:00Z'],
+      ['2026-01-08T00:00:00Z', '2026-01-11T00:00:00Z'],
+    ]);
+    expect(run.states.filter((s) => s.streams.includes('toy_items')).map((s) => s.state.bookmarks.toy_items!.replication_key_value)).toEqual([
+      '2026-01-05T00:00:00Z',
+      '2026-01-08T00:00:00Z',
+      '2026-01-11T00:00:00Z',
+    ]);
+  });
+
+  it('resumes from the bookmark minus the lookback, and stops at end_date', async () => {
+    const run = await sync({ state: { bookmarks: { toy_items: { replication_key: 'at', replication_key_value: '2026-01-06T00:00:00Z' } } }, endDate: '2026-01-07T00:00:00Z' });
+    expect(run.records('toy_items').map((r) => r.at)).toEqual(['2026-01-05T12:00:00Z', '2026-01-05T18:00:00Z', '2026-01-06T00:00:00Z', '2026-01-06T06:00:00Z', '2026-01-06T12:00:00Z', '2026-01-06T18:00:00Z']);
+    expect(run.final.bookmarks.toy_items!.replication_key_value).toBe('2026-01-07T00:00:00Z');
+  });
+
+  it('keeps bookmarks of streams it did not sync', async () => {
+    const other = { replication_key: 'x', replication_key_value: '2025-01-01T00:00:00Z' };
+    const run = await sync({ state: { bookmarks: { elsewhere: other } }, catalog: select('toy_owners') });
+    expect(run.final.bookmarks.elsewhere).toEqual(other);
+  });
+
+  it('reads children in batches right after their parents, even when the parent is not selected', async () => {
+    const run = await sync({ catalog: select('toy_notes') });
+    expect(run.records('toy_items')).toEqual([]);
+    expect(run.records('toy_notes')).toHaveLength(60);
+    const batches = requests.filter((u) => u.pathname === '/notes').map((u) => u.searchParams.getAll('item').length);
+    expect(batches).toEqual([5, 5, 5, 5, 5, 5]);
+    expect(run.final.bookmarks.toy_notes).toBeUndefined();
+  });
+
+  it('emits each primary key once for distinct streams', async () => {
+    const run = await sync({ catalog: select('toy_owners') });
+    expect(run.records('toy_owners')).toEqual([{ id: 'o0' }, { id: 'o1' }, { id: 'o2' }]);
+  });
+
+  it('starts a window over when its cursor expires', async () => {
+    expireNextCursor = true;
+    const run = await sync({ catalog: select('toy_items') });
+    const ids = run.records('toy_items').map((r) => r.id);
+    expect(new Set(ids).size).toBe(30);
+    expect(ids.length).toBe(34); // the first page of the restarted window came twice: at least once, never lost
+  });
+
+  it('leaves out fields deselected in the catalog but never keys or replication keys', async () => {
+    const catalog: Catalog = {
+      streams: [
+        {
+          tap_stream_id: 'toy_items',
+          metadata: [
+            { breadcrumb: [], metadata: { selected: true } },
+            { breadcrumb: ['properties', 'extra'], metadata: { selected: false } },
+            { breadcrumb: ['properties', 'at'], metadata: { selected: false } },
+          ],
+        },
+      ],
+    } as never;
+    const run = await sync({ catalog });
+    expect(Object.keys(run.records('toy_items')[0]!)).toEqual(['id', 'at', 'owner']);
+    const schema = run.events.find((e) => e.type === 'schema') as Extract<SyncEvent, { type: 'schema' }>;
+    expect(Object.keys(schema.schema.properties as object)).toEqual(['id', 'at', 'owner']);
+  });
+
+  it('honours a FULL_TABLE replication method from the catalog', async () => {
+    const catalog = { streams: [{ tap_stream_id: 'toy_items', metadata: [{ breadcrumb: [], metadata: { selected: true, 'replication-method': 'FULL_TABLE' } }] }] } as never;
+    const run = await sync({ catalog, state: { bookmarks: { toy_items: { replication_key: 'at', replication_key_value: '2026-01-09T00:00:00Z' } } } });
+    expect(run.records('toy_items')).toHaveLength(30);
+  });
+
+  it('stops each stream after the record limit (--test)', async () => {
+    const run = await sync({ catalog: select('toy_items', 'toy_owners'), recordLimit: 1 });
+    expect(run.records('toy_items')).toHaveLength(1);
+    expect(run.records('toy_owners')).toHaveLength(1);
+  });
+
+  it('versions full-table streams and activates the version before and after', async () => {
+    const run = await sync({ catalog: select('toy_owners'), activateVersion: true });
+    const kinds = run.events.filter((e) => e.type === 'activate-version' || e.type === 'record').map((e) => e.type);
+    expect(kinds).toEqual(['activate-version', 'record', 'record', 'record', 'activate-version']);
+    expect(run.events.filter((e) => e.type === 'record').every((e) => (e as { version?: number }).version === NOW.toMillis())).toBe(true);
+  });
+
+  it('reports stream status STARTED, RUNNING, COMPLETE in order', async () => {
+    const run = await sync({ catalog: select('toy_owners') });
+    expect(run.events.filter((e) => e.type === 'stream-status').map((e) => (e as { status: string }).status)).toEqual(['STARTED', 'RUNNING', 'COMPLETE']);
+  });
+});
