@@ -174,13 +174,18 @@ function mergeSchemas(base: JsonSchema, live: JsonSchema | undefined): JsonSchem
  * (Four/Four's `$metadata`) has those schemas merged over the static files; if that fails, the
  * static files serve alone and a warning says so.
  */
-export async function discover(providers: readonly ProviderDefinition[], config: JsonRecord, logger: Logger): Promise<Catalog> {
+export async function discover(
+  providers: readonly ProviderDefinition[],
+  config: JsonRecord,
+  logger: Logger,
+  persistConfig?: (providerKey: string, patch: JsonRecord) => Promise<void>,
+): Promise<Catalog> {
   const streams: CatalogEntry[] = [];
   for (const provider of providers) {
     let live: Record<string, JsonSchema> = {};
     if (provider.discoverSchemas) {
       const providerConfig = config[provider.key] as ProviderConfig;
-      const client = createProviderClient(provider, providerConfig, { logger, retry: { attempts: 2 } });
+      const client = createProviderClient(provider, providerConfig, { logger, persistConfig, retry: { attempts: 2 } });
       try {
         live = await provider.discoverSchemas(providerConfig, (request) => client.send(request), logger);
       } catch (error) {

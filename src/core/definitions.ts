@@ -1,6 +1,6 @@
 import type { DateTime } from 'luxon';
 import type { AuthStrategy } from '../http/auth.js';
-import type { HttpRequest, HttpResponse, HttpStatusError, QueryValue } from '../http/client.js';
+import type { HttpClient, HttpRequest, HttpResponse, HttpStatusError, QueryValue } from '../http/client.js';
 import type { Logger } from '../util/log.js';
 import type { Paginator } from '../pagination/index.js';
 import type { JsonRecord, JsonSchema } from '../protocol/messages.js';
@@ -37,12 +37,22 @@ export interface StreamDefinition<C = any> {
   primaryKey: readonly string[];
   /** Set for incremental streams: the top-level record field the bookmark follows. */
   replicationKey?: string;
-  /** Builds the first request of a window / parent batch; pagination adds the rest. */
-  request(ctx: RequestContext<C>): RequestSpec;
-  /** Dot paths to the record array in an answer; the first one present wins. */
+  /**
+   * Builds the first request of a window / parent batch; pagination adds the rest. Several requests,
+   * read in turn, when the API selects a window only as a union of queries (Clari: calls modified in
+   * it, plus calls whose time lies in it).
+   */
+  request(ctx: RequestContext<C>): RequestSpec | readonly RequestSpec[];
+  /** Dot paths to the records in an answer (an array, or one object for single-record endpoints); the first one present wins. */
   recordsAt: readonly string[];
   /** Defaults to the provider's paginator. */
   paginator?: Paginator;
+  /**
+   * Judged on the first answer to each request: narrower requests to read instead when paging cannot
+   * reach everything the request matches (Clari: skip stops at 10,000). That answer's records are
+   * dropped, and each narrower request is read (and judged) in turn.
+   */
+  split?(request: HttpRequest, body: unknown): readonly HttpRequest[] | undefined;
   incremental?: {
     /** Re-read this ISO-8601 duration before the bookmark on every run (late-arriving data). */
     lookback?(config: C): string;
@@ -94,6 +104,12 @@ export interface ProviderDefinition<C extends ProviderConfig = ProviderConfig> {
   interpretError?(error: HttpStatusError, stream: StreamDefinition<C>): ErrorMeaning;
   /** Resolves the base URL, e.g. from a token response (Gong's api_base_url_for_customer). */
   baseUrl?(config: C): string;
+  /**
+   * Shapes each request of a sync just before it is sent, from what the provider's HTTP client has seen
+   * this run (Clari: smaller pages once server failures repeat, a warning as the weekly quota nears).
+   * Retrying stays in the HTTP client; this only decides what the next request asks for.
+   */
+  beforeSend?(request: HttpRequest, run: { traffic: Readonly<HttpClient['requests']>; logger: Logger }): HttpRequest;
   /** The cheapest authenticated request that proves the credentials work (Airbyte `check`). */
   check: RequestSpec;
   /**

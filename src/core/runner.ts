@@ -138,6 +138,7 @@ export async function* runSync(options: SyncOptions): AsyncGenerator<SyncEvent> 
             if (record) records.push(record);
           }
           if (root) yield* root.emit(records, family.rootStream);
+          if (root && !root.full && family.root!.incremental && family.rootStream.incremental?.sorted) yield* checkpoint(family.root!, records);
           for (const child of family.children) yield* syncChildren(child, records, queues.get(child)!, run, emitters.get(child.stream.name)!, false);
           if ((!root || root.full) && family.children.every((c) => emitters.get(c.stream.name)!.full)) break;
         }
@@ -148,6 +149,16 @@ export async function* runSync(options: SyncOptions): AsyncGenerator<SyncEvent> 
         options.logger.warn(`${family.rootStream.name}: ${error.message}; reading the window again from its first page`);
       }
     }
+  }
+
+  /** A sorted stream is bookmarked after every page at its last record, never past the signpost (DESIGN.md §4). */
+  function* checkpoint(plan: StreamPlan, records: readonly JsonRecord[]): Generator<SyncEvent> {
+    const key = plan.stream.replicationKey!;
+    const last = parseInstant(records.at(-1)?.[key]);
+    const current = parseInstant(state.bookmarks[plan.stream.name]?.replication_key_value);
+    if (!last || (current && last <= current)) return;
+    state.bookmarks[plan.stream.name] = { replication_key: key, replication_key_value: formatInstant(DateTime.min(last, signpost)) };
+    yield { type: 'state', state: structuredClone(state), streams: [plan.stream.name] };
   }
 
   /** Child batches, each the parents that remained after the last full batch; `flush` sends the rest. */
@@ -180,11 +191,10 @@ export async function* runSync(options: SyncOptions): AsyncGenerator<SyncEvent> 
     return out;
   }
 
-  function readPages(stream: StreamDefinition, context: RequestContext<ProviderConfig>, run: ProviderRun): AsyncGenerator<Page> {
-    const first = absoluteRequest(run.provider, run.config, stream.request(context));
+  async function* readPages(stream: StreamDefinition, context: RequestContext<ProviderConfig>, run: ProviderRun): AsyncGenerator<Page> {
     const send = async (request: HttpRequest): Promise<HttpResponse> => {
       try {
-        return await run.client.send(request);
+        return await run.client.send(run.provider.beforeSend?.(request, { traffic: run.client.requests, logger: options.logger }) ?? request);
       } catch (error) {
         if (!(error instanceof HttpStatusError)) throw error;
         const meaning = run.provider.interpretError?.(error, stream);
@@ -197,10 +207,24 @@ export async function* runSync(options: SyncOptions): AsyncGenerator<SyncEvent> 
       for (const path of stream.recordsAt) {
         const found = valueAt(body, path);
         if (Array.isArray(found)) return found;
+        if (found !== null && typeof found === 'object') return [found];
       }
       return [];
     };
-    return paginate(send, first, stream.paginator ?? run.provider.paginator, recordsAt);
+    const paginator = stream.paginator ?? run.provider.paginator;
+    async function* read(request: HttpRequest): AsyncGenerator<Page> {
+      let first = true;
+      for await (const page of paginate(send, request, paginator, recordsAt)) {
+        const narrower = first ? stream.split?.(page.request, page.response.body) : undefined;
+        first = false;
+        if (narrower) {
+          for (const part of narrower) yield* read(part);
+          return;
+        }
+        yield page;
+      }
+    }
+    for (const spec of [stream.request(context)].flat()) yield* read(absoluteRequest(run.provider, run.config, spec));
   }
 }
 

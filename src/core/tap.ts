@@ -35,6 +35,7 @@ export function prepareSync(inputs: TapInputs, logger: Logger): PreparedSync {
 
 /** The catalog of the providers a config names (live schemas where a provider offers them). */
 export function discoverConfigured(inputs: TapInputs, logger: Logger): Promise<Catalog> {
-  const { config } = loadConfig(inputs.configSources, PROVIDERS);
-  return discover(PROVIDERS.filter((p) => config[p.key] !== undefined), config, logger);
+  const { config, origins } = loadConfig(inputs.configSources, PROVIDERS);
+  // Discovery may spend a single-use refresh token too, so a rotated one is saved like in a sync.
+  return discover(PROVIDERS.filter((p) => config[p.key] !== undefined), config, logger, createConfigPersister(origins, logger));
 }

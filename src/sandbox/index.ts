@@ -1,9 +1,10 @@
+import { createFourfourSandbox } from './fourfour/index.js';
 import { startSandbox, type RunningSandbox, type StartSandboxOptions } from './server.js';
 import type { SandboxOptions, SandboxProvider } from './types.js';
 
 /** Every simulated API, in the order the tap syncs them. */
 export function allSandboxProviders(options: SandboxOptions): SandboxProvider[] {
-  return [];
+  return [createFourfourSandbox(options)];
 }
 
 export function startAllSandboxes(options: Omit<StartSandboxOptions, 'providers'>): Promise<RunningSandbox> {

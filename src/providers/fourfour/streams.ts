@@ -1,0 +1,43 @@
+import type { StreamDefinition } from '../../core/definitions.js';
+import { entitySetPath, streamNameOf } from './hooks.js';
+import type { FourfourConfig } from './provider.js';
+
+/**
+ * The 21 OData entity sets (providers.md §3.3) and the field each is filtered on, as AMP's
+ * `objectSinceField` has it (§3.4); sets without one have no such field and are read whole.
+ */
+export const ENTITY_SETS: ReadonlyArray<{ entitySet: string; since?: 'created_at' | 'updated' }> = [
+  { entitySet: 'Insights', since: 'created_at' },
+  { entitySet: 'Topics', since: 'created_at' },
+  { entitySet: 'TopicModels', since: 'created_at' },
+  { entitySet: 'Conversations' },
+  { entitySet: 'Fragments' },
+  { entitySet: 'Participants' },
+  { entitySet: 'Accounts', since: 'updated' },
+  { entitySet: 'Contacts', since: 'updated' },
+  { entitySet: 'Cases', since: 'updated' },
+  { entitySet: 'Calls', since: 'updated' },
+  { entitySet: 'Owners', since: 'updated' },
+  { entitySet: 'Opportunities', since: 'updated' },
+  { entitySet: 'Leads', since: 'updated' },
+  { entitySet: 'CalendarEvents' },
+  { entitySet: 'Objects', since: 'updated' },
+  { entitySet: 'TrackerProjects', since: 'updated' },
+  { entitySet: 'TrackerIssues', since: 'updated' },
+  { entitySet: 'TrackerComments', since: 'updated' },
+  { entitySet: 'Labels' },
+  { entitySet: 'Chats', since: 'created_at' },
+  { entitySet: 'ChatMessages', since: 'created_at' },
+];
+
+export const fourfourStreams: StreamDefinition<FourfourConfig>[] = ENTITY_SETS.map(({ entitySet, since }) => ({
+  name: streamNameOf(entitySet),
+  // providers.md §3.3: `id` is the OData key in every fixture.
+  primaryKey: ['id'],
+  replicationKey: since,
+  request: ({ window }) => ({ method: 'GET', path: entitySetPath(entitySet, since, window) }),
+  // providers.md §3.4: records are in `value`.
+  recordsAt: ['value'],
+  // `$orderby` on the filter field keeps pages in bookmark order.
+  ...(since ? { incremental: { sorted: true } } : {}),
+}));
