@@ -1,0 +1,76 @@
+import { GongApiError } from './errors.js';
+
+export const CONTENT_FIELDS = ['structure', 'topics', 'trackers', 'trackerOccurrences', 'pointsOfInterest', 'brief', 'outline', 'highlights', 'callOutcome', 'keyPoints'] as const;
+export const INTERACTION_FIELDS = ['speakers', 'video', 'personInteractionStats', 'questions'] as const;
+export type ContentField = (typeof CONTENT_FIELDS)[number];
+export type InteractionField = (typeof INTERACTION_FIELDS)[number];
+export type ContextTiming = 'Now' | 'TimeOfCall';
+
+/** The `contentSelector` of `POST /v2/calls/extensive` (gong-openapi.json ContentSelector). */
+export interface ContentSelector {
+  context?: 'None' | 'Basic' | 'Extended';
+  contextTiming?: ContextTiming[];
+  exposedFields?: {
+    parties?: boolean;
+    media?: boolean;
+    content?: Partial<Record<ContentField, boolean>>;
+    interaction?: Partial<Record<InteractionField, boolean>>;
+    collaboration?: { publicComments?: boolean };
+  };
+}
+
+/** Which sections a call record carries. */
+export interface SectionChoice {
+  context?: { detail: 'Basic' | 'Extended'; timings: readonly ContextTiming[] };
+  parties: boolean;
+  media: boolean;
+  content: ReadonlySet<ContentField>;
+  interaction: ReadonlySet<InteractionField>;
+  publicComments: boolean;
+}
+
+/** Everything Gong can expose: what the dataset serves unless a test asks for less. */
+export const FULL_CONTENT_SELECTOR: ContentSelector = {
+  context: 'Extended',
+  contextTiming: ['Now', 'TimeOfCall'],
+  exposedFields: {
+    parties: true,
+    media: true,
+    content: Object.fromEntries(CONTENT_FIELDS.map((field) => [field, true])),
+    interaction: Object.fromEntries(INTERACTION_FIELDS.map((field) => [field, true])),
+    collaboration: { publicComments: true },
+  },
+};
+
+/** Reads a request's contentSelector; an absent selector exposes `metaData` only. */
+export function chooseSections(selector: unknown): SectionChoice {
+  if (selector !== undefined && !isObject(selector)) throw malformed('contentSelector must be an object');
+  const { context = 'None', contextTiming, exposedFields = {} } = (selector ?? {}) as Record<string, unknown>;
+  if (context !== 'None' && context !== 'Basic' && context !== 'Extended') throw malformed(`contentSelector.context: unknown value ${JSON.stringify(context)}`);
+  // Which timing Gong picks when none is named is undocumented; the sandbox assumes Now.
+  const timings = contextTiming ?? ['Now'];
+  if (!Array.isArray(timings) || !timings.every((timing) => timing === 'Now' || timing === 'TimeOfCall')) {
+    throw malformed('contentSelector.contextTiming: values must be Now or TimeOfCall');
+  }
+  if (!isObject(exposedFields)) throw malformed('contentSelector.exposedFields must be an object');
+  return {
+    ...(context === 'None' ? {} : { context: { detail: context, timings: [...new Set(timings as ContextTiming[])] } }),
+    parties: exposedFields.parties === true,
+    media: exposedFields.media === true,
+    content: flagsSet(exposedFields.content, CONTENT_FIELDS),
+    interaction: flagsSet(exposedFields.interaction, INTERACTION_FIELDS),
+    publicComments: isObject(exposedFields.collaboration) && exposedFields.collaboration.publicComments === true,
+  };
+}
+
+function flagsSet<T extends string>(flags: unknown, names: readonly T[]): ReadonlySet<T> {
+  return new Set(isObject(flags) ? names.filter((name) => flags[name] === true) : []);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function malformed(message: string): GongApiError {
+  return new GongApiError(400, [message]);
+}
