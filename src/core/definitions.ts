@@ -15,6 +15,8 @@ export interface RequestContext<C> {
   config: C;
   /** Set for incremental streams: the slice of time this request covers. */
   window?: SyncWindow;
+  /** Set with `window`: the whole range this run walks, of which `window` is one slice. */
+  range?: SyncWindow;
   /** Set for child streams: the batch of parent records this request is for. */
   parents: readonly JsonRecord[];
 }
@@ -71,7 +73,7 @@ export interface StreamDefinition<C = any> {
     accept?(parent: JsonRecord, config: C): boolean;
   };
   /** Reshapes an API record; undefined drops it. */
-  transform?(record: JsonRecord, ctx: RequestContext<C>): JsonRecord | undefined;
+  transform?(record: JsonRecord, ctx: RequestContext<C>, request: HttpRequest): JsonRecord | undefined;
   /** Emit each primary key once per run although the API repeats records (e.g. per-owner listings). */
   distinct?: boolean;
   /** Defaults to true; false for streams that cost a request per record. */

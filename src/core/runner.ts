@@ -43,8 +43,29 @@ interface Family {
 /**
  * Runs a sync: providers in config order, streams in declaration order, each child stream read
  * right after the parent page that names its parents. Yields neutral events; never writes output.
+ * A setting a provider changes mid-run (a rotated refresh token) is persisted, then announced as a
+ * `config-changed` event before the next event, so an orchestrator that owns the config (Airbyte)
+ * can store it; it is announced even when the sync then fails, since the old token is spent.
  */
 export async function* runSync(options: SyncOptions): AsyncGenerator<SyncEvent> {
+  const changes: SyncEvent[] = [];
+  const persistConfig = async (providerKey: string, patch: JsonRecord): Promise<void> => {
+    await options.persistConfig(providerKey, patch);
+    changes.push({ type: 'config-changed', config: structuredClone(options.config) });
+  };
+  try {
+    for await (const event of syncEvents({ ...options, persistConfig })) {
+      yield* changes.splice(0);
+      yield event;
+    }
+  } catch (error) {
+    yield* changes.splice(0);
+    throw error;
+  }
+  yield* changes.splice(0);
+}
+
+async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
   const now = options.now ?? (() => DateTime.utc());
   const endDate = parseInstant(options.config.end_date);
   const signpost = endDate && endDate < now() ? endDate : now().toUTC();
@@ -78,8 +99,10 @@ export async function* runSync(options: SyncOptions): AsyncGenerator<SyncEvent> 
     const emitters = new Map(members.map((plan) => [plan.stream.name, recordEmitter(plan, options.logger, options.recordLimit ?? Number.POSITIVE_INFINITY, versioned.includes(plan) ? version : undefined)]));
     const incrementalMembers = members.filter((p) => p.incremental);
     try {
-      for (const window of windows(family, members)) {
-        yield* syncWindow(family, window, ctx, emitters);
+      const slices = windows(family, members);
+      const range = slices[0] && { from: slices[0].from, to: slices.at(-1)!.to };
+      for (const window of slices) {
+        yield* syncWindow(family, window, range, ctx, emitters);
         if (window && incrementalMembers.length) {
           for (const plan of incrementalMembers) {
             state.bookmarks[plan.stream.name] = { replication_key: plan.stream.replicationKey!, replication_key_value: formatInstant(window.to) };
@@ -125,16 +148,16 @@ export async function* runSync(options: SyncOptions): AsyncGenerator<SyncEvent> 
     return slices;
   }
 
-  async function* syncWindow(family: Family, window: SyncWindow | undefined, run: ProviderRun, emitters: Map<string, RecordEmitter>): AsyncGenerator<SyncEvent> {
+  async function* syncWindow(family: Family, window: SyncWindow | undefined, range: SyncWindow | undefined, run: ProviderRun, emitters: Map<string, RecordEmitter>): AsyncGenerator<SyncEvent> {
     for (let attempt = 1; ; attempt++) {
       try {
         const root = family.root ? emitters.get(family.root.stream.name) : undefined;
-        const context: RequestContext<ProviderConfig> = { config: run.config, window, parents: [] };
+        const context: RequestContext<ProviderConfig> = { config: run.config, window, range, parents: [] };
         const queues = new Map(family.children.map((child) => [child, [] as JsonRecord[]]));
         for await (const page of readPages(family.rootStream, context, run)) {
           const records: JsonRecord[] = [];
           for (const raw of page.records) {
-            const record = family.rootStream.transform ? family.rootStream.transform(raw as JsonRecord, context) : (raw as JsonRecord);
+            const record = family.rootStream.transform ? family.rootStream.transform(raw as JsonRecord, context, page.request) : (raw as JsonRecord);
             if (record) records.push(record);
           }
           if (root) yield* root.emit(records, family.rootStream);
@@ -184,7 +207,7 @@ export async function* runSync(options: SyncOptions): AsyncGenerator<SyncEvent> 
     const out: JsonRecord[] = [];
     for await (const page of readPages(stream, context, run)) {
       for (const raw of page.records) {
-        const record = stream.transform ? stream.transform(raw as JsonRecord, context) : (raw as JsonRecord);
+        const record = stream.transform ? stream.transform(raw as JsonRecord, context, page.request) : (raw as JsonRecord);
         if (record) out.push(record);
       }
     }

@@ -1,0 +1,181 @@
+import { DateTime } from 'luxon';
+import type { ErrorMeaning, RequestContext, RequestSpec, StreamDefinition } from '../../core/definitions.js';
+import { formatInstant, parseInstant } from '../../core/state.js';
+import type { HttpClient, HttpRequest, HttpStatusError } from '../../http/client.js';
+import { offset, type Paginator } from '../../pagination/index.js';
+import type { JsonRecord } from '../../protocol/messages.js';
+import { SyncError } from '../../util/errors.js';
+import { valueAt } from '../../util/json.js';
+import type { Logger } from '../../util/log.js';
+import type { ClariCopilotConfig } from './provider.js';
+
+/** providers.md §2.3: `skip` is declared with maximum 10000 on /calls and /scorecard. */
+const MAX_SKIP = 10_000;
+/** providers.md §2.3: `limit` ranges 1–100; AMP settled on 25 after persistent 502s (§2.2). */
+const LARGEST_PAGE = 100;
+const SMALLEST_PAGE = 25;
+/** Server failures retried in a run before the page size is halved again. */
+const FAILURES_PER_HALVING = 3;
+/** providers.md §2.2: 100k requests per week, the week starting Sunday 00:00 GMT. */
+const WEEKLY_QUOTA = 100_000;
+const QUOTA_WARNINGS = [0.25, 0.5, 0.75, 0.9];
+
+/** The time ranges a query can bound (providers.md §2.4); /scorecard knows only the first. */
+const RANGES = [
+  { name: 'time', gt: 'filterTimeGt', lt: 'filterTimeLt' },
+  { name: 'last_modified_time', gt: 'filterModifiedGt', lt: 'filterModifiedLt' },
+] as const;
+type Range = (typeof RANGES)[number];
+
+/**
+ * skip/limit with `pagination.hasMore` / `nextPageSkip` (providers.md §2.3). `split` keeps every
+ * request within reach of skip ≤ 10,000; should the API still ask for more, the sync stops loudly
+ * instead of silently missing records.
+ */
+const offsetPages = offset({ skipParam: 'skip', limitParam: 'limit', pageSize: LARGEST_PAGE, nextOffsetPath: 'pagination.nextPageSkip', hasMorePath: 'pagination.hasMore' });
+export const clariPages: Paginator = {
+  first: offsetPages.first,
+  next(request, body, records) {
+    const next = offsetPages.next(request, body, records);
+    if (next && Number(next.query?.skip) > MAX_SKIP) {
+      throw new SyncError(`Clari Copilot: ${new URL(request.url).pathname} has more records than skip can reach (it stops at ${MAX_SKIP}) and the answer gave no pagination.matched to narrow the request by`);
+    }
+    return next;
+  },
+};
+
+/**
+ * A window's calls: those modified in it, plus those whose call time lies in it but that were last
+ * modified before the run's range. `last_modified_time` moves only when the status changes
+ * (providers.md §2.4), so the second query is what re-reads other edits to calls inside the lookback.
+ *
+ * Private calls carry no marker (§2.4), so with include_private every query runs twice: public calls
+ * first, then with includePrivate=true, where `markPrivate` knows the calls it has not seen as private.
+ */
+export function callsRequests({ config, window, range }: RequestContext<ClariCopilotConfig>): RequestSpec[] {
+  const queries: Array<Record<string, string | undefined>> = [{ filterModifiedGt: window?.from && after(window.from), filterModifiedLt: window && formatInstant(window.to) }];
+  if (window?.from && range?.from) queries.push({ filterTimeGt: after(window.from), filterTimeLt: formatInstant(window.to), filterModifiedLt: formatInstant(range.from) });
+  const passes = config.include_private ? ['false', 'true'] : ['false'];
+  return passes.flatMap((includePrivate) =>
+    queries.map((bounds): RequestSpec => ({
+      method: 'GET',
+      path: '/calls',
+      // The split needs pagination.matched (on by default, providers.md §2.3); a fixed order keeps
+      // skip/limit pages from overlapping or leaving gaps.
+      query: { includePrivate, includePagination: 'true', sortTime: 'asc', ...bounds },
+    })),
+  );
+}
+
+/**
+ * The value of a `…Gt` filter that keeps `instant` itself: CLARI-OAS's names say strictly after, its
+ * prose "filters out calls … before" says from; a millisecond earlier is right either way (timestamps
+ * carry milliseconds, providers.md §2.4), at worst repeating a record that sits on the boundary.
+ */
+function after(instant: DateTime): string {
+  return formatInstant(instant.minus({ milliseconds: 1 }));
+}
+
+const publicCalls = new WeakMap<RequestContext<ClariCopilotConfig>, Set<unknown>>();
+
+/**
+ * Tags each call `is_private`: what a public query (includePrivate=false) lists is public; what only
+ * the includePrivate=true pass of the same window adds is private, and what it repeats is dropped.
+ */
+export function markPrivate(call: JsonRecord, ctx: RequestContext<ClariCopilotConfig>, request: HttpRequest): JsonRecord | undefined {
+  if (request.query?.includePrivate !== 'true') {
+    if (ctx.config.include_private) {
+      let seen = publicCalls.get(ctx);
+      if (!seen) publicCalls.set(ctx, (seen = new Set()));
+      seen.add(call.id);
+    }
+    return { ...call, is_private: false };
+  }
+  return publicCalls.get(ctx)?.has(call.id) ? undefined : { ...call, is_private: true };
+}
+
+/** Details are never requested for a private call (their transcripts stay in Copilot). */
+export const isPublicCall = (call: JsonRecord) => call.is_private === false;
+
+/**
+ * When more records match than skip ≤ 10,000 can reach (providers.md §2.3), cut the request in two by
+ * time: halve a bounded range, step a year back from an open start, or cut an unbounded one at now.
+ * The range the query selects on is cut first; a range too narrow to cut falls back to the other field.
+ */
+export function splitUnreachable(request: HttpRequest, body: unknown): HttpRequest[] | undefined {
+  const matched = valueAt(body, 'pagination.matched');
+  if (typeof matched !== 'number' || matched <= MAX_SKIP) return undefined;
+  const query = request.query ?? {};
+  const rank = (range: Range) => (query[range.gt] !== undefined ? 0 : query[range.lt] !== undefined ? 1 : 2);
+  for (const range of [...RANGES].sort((a, b) => rank(a) - rank(b))) {
+    const from = parseInstant(query[range.gt]);
+    const to = parseInstant(query[range.lt]);
+    const at = cutPoint(from, to);
+    if (!at) continue;
+    const part = (gt: string | undefined, lt: DateTime | undefined): HttpRequest => ({ ...request, query: { ...query, [range.gt]: gt, [range.lt]: lt && formatInstant(lt) } });
+    return [part(query[range.gt] === undefined ? undefined : String(query[range.gt]), at), part(after(at), to)];
+  }
+  const bounds = RANGES.map((r) => `${r.name} ${String(query[r.gt] ?? '…')} to ${String(query[r.lt] ?? '…')}`).join(', ');
+  throw new SyncError(
+    `Clari Copilot: ${matched} records of ${new URL(request.url).pathname} match ${bounds} and the range cannot be cut further; skip stops at ${MAX_SKIP}, so they cannot all be read`,
+  );
+}
+
+const ONE_SECOND = 1000;
+const UNIX_EPOCH = DateTime.fromMillis(0, { zone: 'utc' });
+
+function cutPoint(from: DateTime | undefined, to: DateTime | undefined): DateTime | undefined {
+  if (from && to) return to.diff(from).toMillis() > ONE_SECOND ? DateTime.fromMillis(Math.floor((from.toMillis() + to.toMillis()) / 2), { zone: 'utc' }) : undefined;
+  if (to) {
+    const yearBefore = to.minus({ years: 1 });
+    return yearBefore > UNIX_EPOCH ? yearBefore : undefined;
+  }
+  // An open end beyond a lower bound only holds calls scheduled ahead; nothing sensible to cut there.
+  if (from) return undefined;
+  return DateTime.utc();
+}
+
+/** providers.md §2.4: /call-details answers 404 for a call that is gone (e.g. deleted since it was listed). */
+export function interpretClariError(error: HttpStatusError, stream: StreamDefinition<ClariCopilotConfig>): ErrorMeaning {
+  return error.status === 404 && stream.name === 'clari_copilot_call_details' ? 'empty' : undefined;
+}
+
+interface RunWatch {
+  pageSize: number;
+  quotaWarnings: number;
+}
+const watches = new WeakMap<object, RunWatch>();
+
+/**
+ * Clari answers large pages with persistent 502s (providers.md §2.2): once server failures repeat in a
+ * run, ask for smaller pages (100 → 50 → 25). The HTTP client still does every retry. Also warns as
+ * the run's own requests eat into the weekly quota, which Clari signals in no header (§2.2).
+ */
+export function shapeRequest(request: HttpRequest, { traffic, logger }: { traffic: Readonly<HttpClient['requests']>; logger: Logger }): HttpRequest {
+  let watch = watches.get(traffic);
+  if (!watch) watches.set(traffic, (watch = { pageSize: LARGEST_PAGE, quotaWarnings: 0 }));
+  warnAsQuotaNears(traffic.sent, watch, logger);
+  if (request.query?.limit === undefined) return request;
+  const failures = Math.max(0, traffic.retried - traffic.rateLimited);
+  const pageSize = Math.max(SMALLEST_PAGE, LARGEST_PAGE >> Math.floor(failures / FAILURES_PER_HALVING));
+  if (pageSize < watch.pageSize) {
+    watch.pageSize = pageSize;
+    logger.warn(`Clari Copilot: ${failures} requests failed on the server side so far; asking for pages of ${pageSize} instead, as Clari answers large pages with 502s`);
+  }
+  return pageSize < Number(request.query.limit) ? { ...request, query: { ...request.query, limit: pageSize } } : request;
+}
+
+function warnAsQuotaNears(sent: number, watch: RunWatch, logger: Logger): void {
+  const share = QUOTA_WARNINGS[watch.quotaWarnings];
+  if (share === undefined || sent < share * WEEKLY_QUOTA) return;
+  watch.quotaWarnings++;
+  logger.warn(
+    `Clari Copilot: this run has sent ${sent} requests, ${share * 100}% of the ${WEEKLY_QUOTA} a week Clari allows; the week resets ${formatInstant(nextWeeklyReset(DateTime.utc()))} (Sunday 00:00 GMT). clari_copilot_call_details costs one request per call`,
+  );
+}
+
+/** The next Sunday 00:00 GMT after `now` (providers.md §2.2). */
+export function nextWeeklyReset(now: DateTime): DateTime {
+  const day = now.toUTC().startOf('day');
+  return day.plus({ days: 7 - (day.weekday % 7) });
+}

@@ -1,0 +1,56 @@
+import type { StreamDefinition } from '../../core/definitions.js';
+import { callsRequests, clariPages, isPublicCall, markPrivate, splitUnreachable } from './hooks.js';
+import type { ClariCopilotConfig } from './provider.js';
+
+export const clariCopilotStreams: StreamDefinition<ClariCopilotConfig>[] = [
+  {
+    name: 'clari_copilot_calls',
+    primaryKey: ['id'],
+    replicationKey: 'last_modified_time',
+    request: callsRequests,
+    recordsAt: ['calls'],
+    paginator: clariPages,
+    split: splitUnreachable,
+    incremental: { lookback: (config) => config.lookback ?? 'P7D', windowSize: 'P30D' },
+    transform: markPrivate,
+  },
+  {
+    name: 'clari_copilot_call_details',
+    primaryKey: ['id'],
+    replicationKey: 'last_modified_time',
+    // providers.md §2.4: transcripts and the live deal stage come only from /call-details, one call per request.
+    parent: { stream: 'clari_copilot_calls', batchSize: 1, concurrency: 10, accept: isPublicCall },
+    request: ({ parents }) => ({ method: 'GET', path: '/call-details', query: { id: String(parents[0]!.id) } }),
+    recordsAt: ['call'],
+    // Each call costs one request of the 100,000 a week (providers.md §2.2).
+    selectedByDefault: false,
+  },
+  {
+    name: 'clari_copilot_users',
+    primaryKey: ['id'],
+    request: () => ({ method: 'GET', path: '/users' }),
+    recordsAt: ['users'],
+  },
+  {
+    name: 'clari_copilot_topics',
+    primaryKey: ['topic_id'],
+    // providers.md §2.4: /v2/topics has topic objects; /topics only bare keyword names.
+    request: () => ({ method: 'GET', path: '/v2/topics' }),
+    recordsAt: ['topics'],
+  },
+  {
+    name: 'clari_copilot_scorecards',
+    primaryKey: ['id'],
+    request: () => ({ method: 'GET', path: '/scorecard' }),
+    recordsAt: ['scorecards'],
+    paginator: clariPages,
+    split: splitUnreachable,
+  },
+  {
+    name: 'clari_copilot_scorecard_templates',
+    primaryKey: ['id'],
+    request: () => ({ method: 'GET', path: '/scorecard-template' }),
+    // providers.md §2.4: the spec says scoreCardTemplates, the live API (per AMP's fix) scorecardTemplates.
+    recordsAt: ['scorecardTemplates', 'scoreCardTemplates'],
+  },
+];

@@ -1,0 +1,306 @@
+import { DateTime, Duration } from 'luxon';
+import { ascending, cut, descending, type Run } from '../fourfour/runs.js';
+import { intBetween, pick, rngFor, uuid } from '../random.js';
+import type { SandboxOptions } from '../types.js';
+import { CallFactory, compact, round2, type MediaOptions } from './calls.js';
+import { Directory, type ApiRecord } from './directory.js';
+import { CallTimeline, CLASS_COUNT, classRun, type TimeBounds } from './timeline.js';
+import { REMARKS, type CallStatus, type CallType } from './vocabulary.js';
+
+export type { ApiRecord } from './directory.js';
+
+/** What `records` and `count` serve, named after the endpoint: `topics` is `/v2/topics`, `keyword_topics` is `/topics`. */
+export type ClariObject = 'calls' | 'call_details' | 'users' | 'topics' | 'keyword_topics' | 'scorecards' | 'scorecard_templates';
+
+export interface ClariRecordTypes {
+  calls: ApiRecord;
+  call_details: ApiRecord;
+  users: ApiRecord;
+  topics: ApiRecord;
+  keyword_topics: string;
+  scorecards: ApiRecord;
+  scorecard_templates: ApiRecord;
+}
+
+export interface DatasetOptions {
+  /** The moment whose view to take; defaults to the sandbox clock's current time. */
+  visibleAt?: DateTime;
+  /** Calls and call details only: include private calls, as `includePrivate=true` does. Default false, like the API. */
+  includePrivate?: boolean;
+}
+
+/**
+ * Ground truth for tests of the tap: the records the simulated Clari Copilot API serves, generated on
+ * demand from (seed, object, index) and the clock, never stored.
+ *
+ * Calls fill the 90 days before `anchor` (the start of the UTC day the sandbox was created on) and go
+ * on after it; a call appears when it is booked (meetings) or uploaded (dialer calls) and changes
+ * status as the clock passes each step of its lifecycle. Only status changes move
+ * `last_modified_time`; a call's later "silent" edits (title, deal stage, detected topics) do not
+ * (providers.md §2.4 caveat), and `silentEdits` says when they happen.
+ */
+export interface ClariCopilotDataset {
+  /** Start of the UTC day the sandbox was created on: history ends here, later calls are "new". */
+  readonly anchor: DateTime;
+  /** When the first call happens (90 days before the anchor). */
+  readonly historyStart: DateTime;
+  /** How many records `records(object, options)` yields. */
+  count(object: ClariObject, options?: DatasetOptions): number;
+  /**
+   * Every record of `object` exactly as the API serves it at `visibleAt`, in the API's default order:
+   * calls, call details and scorecards newest call first (the calls.json fixture lists calls that
+   * way); users, topics and templates in list order.
+   */
+  records<O extends ClariObject>(object: O, options?: DatasetOptions): Iterable<ClariRecordTypes[O]>;
+  /** What `/call-details?id=` answers, or undefined where it answers 404. */
+  callDetails(id: string, options?: Pick<DatasetOptions, 'visibleAt'>): ApiRecord | undefined;
+  /** Whether a call is private: only `includePrivate` lists it, since the record itself carries no marker. */
+  isPrivate(callId: string): boolean;
+  /** When a call's silent edits happen (fields change, `last_modified_time` does not). */
+  silentEdits(callId: string): DateTime[];
+  /** The hidden modified time `/v2/topics` filters on (providers.md §2.4: the record has none). */
+  topicModifiedAt(topicId: string, options?: Pick<DatasetOptions, 'visibleAt'>): DateTime | undefined;
+}
+
+export interface CallQuery {
+  bounds: TimeBounds;
+  statuses?: ReadonlySet<CallStatus>;
+  types?: ReadonlySet<CallType>;
+  includePrivate: boolean;
+  /** Record-level filters: users, attendees, topics, source ids, duration. */
+  accept?: (record: ApiRecord) => boolean;
+  order: { by: 'time' | 'modified'; descending: boolean };
+  media?: MediaOptions;
+}
+
+export interface ScorecardQuery {
+  bounds: Pick<TimeBounds, 'timeGt' | 'timeLt'>;
+  accept?: (record: ApiRecord) => boolean;
+}
+
+export interface Page {
+  matched: number;
+  records: ApiRecord[];
+}
+
+export interface TenantSettings {
+  historicalCalls: number;
+  users: number;
+}
+
+const HISTORY = Duration.fromObject({ days: 90 });
+
+/** The generated Clari Copilot workspace behind one sandbox, and the queries its endpoints run. */
+export class Tenant implements ClariCopilotDataset {
+  readonly anchor: DateTime;
+  readonly historyStart: DateTime;
+  readonly timeline: CallTimeline;
+  readonly directory: Directory;
+  readonly calls: CallFactory;
+
+  constructor(
+    private readonly options: SandboxOptions,
+    settings: TenantSettings,
+  ) {
+    this.anchor = options.now().toUTC().startOf('day');
+    this.historyStart = this.anchor.minus(HISTORY);
+    this.timeline = new CallTimeline(options.seed, this.anchor, HISTORY, settings.historicalCalls);
+    this.directory = new Directory(options.seed, this.anchor, settings.users);
+    this.calls = new CallFactory(options.seed, this.timeline, this.directory);
+  }
+
+  /**
+   * The calls matching everything but `accept`, as sorted runs: per class and per status step, the
+   * indices whose time puts them at that step now and inside the bounds. Along a run `time` and
+   * `last_modified_time` (= time + the step's offset) both strictly increase.
+   */
+  private callRuns(query: CallQuery, nowMs: number): Run[] {
+    const runs: Run[] = [];
+    this.timeline.profiles.forEach((profile, classIndex) => {
+      if (profile.isPrivate && !query.includePrivate) return;
+      if (query.types && !query.types.has(profile.type)) return;
+      const offsets = profile.steps.map((step) => step.offsetMs);
+      profile.steps.forEach((step, stepIndex) => {
+        if (query.statuses && !query.statuses.has(step.status)) return;
+        const { start, size } = classRun(classIndex, this.timeline.stepRange(offsets, stepIndex, nowMs, query.bounds));
+        const offset = offsets[stepIndex]!;
+        const key = query.order.by === 'modified' ? (index: number) => this.timeline.timeOf(index) + offset : (index: number) => index;
+        if (size > 0) runs.push({ start, step: CLASS_COUNT, size, key });
+      });
+    });
+    return runs;
+  }
+
+  /** Scored calls whose scorecard exists at `nowMs` (it is submitted a while after the call settles). */
+  private scorecardRuns(query: ScorecardQuery, nowMs: number): Run[] {
+    const runs: Run[] = [];
+    this.timeline.profiles.forEach((profile, classIndex) => {
+      if (!profile.scorecard) return;
+      const submitted = [profile.steps.at(-1)!.offsetMs + profile.scorecard.delayMs];
+      const { start, size } = classRun(classIndex, this.timeline.stepRange(submitted, 0, nowMs, query.bounds));
+      if (size > 0) runs.push({ start, step: CLASS_COUNT, size, key: (index) => index });
+    });
+    return runs;
+  }
+
+  callPage(query: CallQuery, skip: number, limit: number, nowMs: number): Page {
+    const record = (index: number) => this.calls.record(index, nowMs, query.media);
+    return pageOf(this.callRuns(query, nowMs), query.order.descending, skip, limit, record, query.accept);
+  }
+
+  scorecardPage(query: ScorecardQuery, skip: number, limit: number, nowMs: number): Page {
+    // Newest call first, as /calls lists them; CLARI-OAS does not state the order.
+    return pageOf(this.scorecardRuns(query, nowMs), true, skip, limit, (index) => this.scorecard(index), query.accept);
+  }
+
+  private scorecard(index: number): ApiRecord {
+    const { scorecard } = this.timeline.profileOf(index);
+    const random = rngFor(this.options.seed, 'clari-copilot', 'scorecard', index);
+    const id = uuid(random);
+    const rep = this.calls.hostOf(index);
+    const template = this.directory.templates[scorecard!.template]!;
+    const questions = (template.questions as ApiRecord[]).map((question) => ({ score: intBetween(random, 1, 5), ...question }));
+    return compact({
+      id,
+      type: template.type,
+      rep: rep.id,
+      scorer: this.directory.scorerOf(rep).id,
+      template_id: template.id,
+      call_id: this.calls.id(index),
+      total_score: round2(questions.reduce((sum, question) => sum + question.score, 0) / questions.length),
+      remark: random() < 0.6 ? pick(random, REMARKS) : undefined,
+      questions_score: questions,
+    });
+  }
+
+  topics(nowMs: number, bounds: Pick<TimeBounds, 'modifiedGt' | 'modifiedLt'> = {}): ApiRecord[] {
+    return this.directory
+      .visibleTopics(nowMs)
+      .filter((topic) => {
+        const modified = this.directory.topicModifiedMs(topic, nowMs);
+        return (bounds.modifiedGt === undefined || modified > bounds.modifiedGt) && (bounds.modifiedLt === undefined || modified < bounds.modifiedLt);
+      })
+      .map((topic) => this.directory.topicRecord(topic, nowMs));
+  }
+
+  keywordTopics(nowMs: number): string[] {
+    return [...new Set(this.directory.visibleTopics(nowMs).filter((topic) => topic.definition.type === 'KEYWORD').map((topic) => topic.definition.name))];
+  }
+
+  users(): ApiRecord[] {
+    return this.directory.users.map((user) => ({ ...user }));
+  }
+
+  scorecardTemplates(): ApiRecord[] {
+    return this.directory.templates.map((template) => structuredClone(template));
+  }
+
+  /** The call behind an id, if it exists at `nowMs`. */
+  callIndex(id: string, nowMs: number): number | undefined {
+    const index = this.calls.indexOf(id);
+    return index !== undefined && this.calls.exists(index, nowMs) ? index : undefined;
+  }
+
+  private nowMs(options: Pick<DatasetOptions, 'visibleAt'> = {}): number {
+    return (options.visibleAt ?? this.options.now()).toMillis();
+  }
+
+  private defaultCallQuery(options: DatasetOptions): CallQuery {
+    return { bounds: {}, includePrivate: options.includePrivate ?? false, order: { by: 'time', descending: true } };
+  }
+
+  count(object: ClariObject, options: DatasetOptions = {}): number {
+    const nowMs = this.nowMs(options);
+    switch (object) {
+      case 'calls':
+      case 'call_details':
+        return totalOf(this.callRuns(this.defaultCallQuery(options), nowMs));
+      case 'scorecards':
+        return totalOf(this.scorecardRuns({ bounds: {} }, nowMs));
+      default:
+        return [...this.records(object, options)].length;
+    }
+  }
+
+  records<O extends ClariObject>(object: O, options: DatasetOptions = {}): Iterable<ClariRecordTypes[O]> {
+    return this.generate(object, options) as Iterable<ClariRecordTypes[O]>;
+  }
+
+  private *generate(object: ClariObject, options: DatasetOptions): Generator<unknown> {
+    const nowMs = this.nowMs(options);
+    switch (object) {
+      case 'calls':
+      case 'call_details': {
+        const runs = this.callRuns(this.defaultCallQuery(options), nowMs);
+        for (const index of descending(runs, runs.map((run) => run.size))) {
+          yield object === 'calls' ? this.calls.record(index, nowMs) : this.calls.details(index, nowMs);
+        }
+        return;
+      }
+      case 'scorecards': {
+        const runs = this.scorecardRuns({ bounds: {} }, nowMs);
+        for (const index of descending(runs, runs.map((run) => run.size))) yield this.scorecard(index);
+        return;
+      }
+      case 'users':
+        return yield* this.users();
+      case 'topics':
+        return yield* this.topics(nowMs);
+      case 'keyword_topics':
+        return yield* this.keywordTopics(nowMs);
+      case 'scorecard_templates':
+        return yield* this.scorecardTemplates();
+    }
+  }
+
+  callDetails(id: string, options?: Pick<DatasetOptions, 'visibleAt'>): ApiRecord | undefined {
+    const nowMs = this.nowMs(options);
+    const index = this.callIndex(id, nowMs);
+    return index === undefined ? undefined : this.calls.details(index, nowMs);
+  }
+
+  isPrivate(callId: string): boolean {
+    const index = this.calls.indexOf(callId);
+    return index !== undefined && this.timeline.profileOf(index).isPrivate;
+  }
+
+  silentEdits(callId: string): DateTime[] {
+    const index = this.calls.indexOf(callId);
+    return index === undefined ? [] : this.calls.editTimes(index).map((ms) => DateTime.fromMillis(ms, { zone: 'utc' }));
+  }
+
+  topicModifiedAt(topicId: string, options?: Pick<DatasetOptions, 'visibleAt'>): DateTime | undefined {
+    const nowMs = this.nowMs(options);
+    const topic = this.directory.visibleTopics(nowMs).find((candidate) => candidate.id === topicId);
+    return topic && DateTime.fromMillis(this.directory.topicModifiedMs(topic, nowMs), { zone: 'utc' });
+  }
+}
+
+const totalOf = (runs: readonly Run[]) => runs.reduce((sum, run) => sum + run.size, 0);
+
+/**
+ * One page of the union of `runs`, in key order. Without record-level filters the page is found by
+ * rank (a page deep into millions of calls costs a few binary searches); with them every candidate is
+ * built and tested, which is what `matched` needs anyway.
+ */
+function pageOf(runs: Run[], isDescending: boolean, skip: number, limit: number, build: (index: number) => ApiRecord, accept?: (record: ApiRecord) => boolean): Page {
+  const records: ApiRecord[] = [];
+  if (!accept) {
+    const matched = totalOf(runs);
+    const reader = isDescending ? descending(runs, cut(runs, matched - skip)) : ascending(runs, cut(runs, skip));
+    for (const index of reader) {
+      if (records.length >= limit) break;
+      records.push(build(index));
+    }
+    return { matched, records };
+  }
+  let matched = 0;
+  const reader = isDescending ? descending(runs, runs.map((run) => run.size)) : ascending(runs, runs.map(() => 0));
+  for (const index of reader) {
+    const record = build(index);
+    if (!accept(record)) continue;
+    if (matched >= skip && records.length < limit) records.push(record);
+    matched++;
+  }
+  return { matched, records };
+}
