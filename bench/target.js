@@ -1,0 +1,214 @@
+// Benchmark of target-convo-duckdb against DuckDB's own NDJSON loader, on the same call-like rows.
+//
+//   node bench/target.js [--rows N] [--batch-size-rows N]
+//
+// One run writes the same generated records twice: as Singer lines (SCHEMA, RECORDs, a STATE per
+// 100 records like a tap's pages) and as NDJSON of the bare records. It then times (a) the target
+// reading the Singer file line by line (as the binary does) into a fresh database, (b)
+// `CREATE TABLE … AS SELECT * FROM read_json(file)` into another fresh database, and (c) the part
+// of (a) no JavaScript target can skip: JSON.parse and ajv validation of each line. It prints a
+// markdown table and exports `benchTarget` for a runner that writes bench/results.md.
+import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { DateTime } from 'luxon';
+import { runDuckdbTarget } from '../dist/targets/duckdb/index.js';
+import { validator } from '../dist/util/schema.js';
+
+const SCHEMA = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    title: { type: ['string', 'null'] },
+    started: { type: 'string', format: 'date-time' },
+    scheduled: { type: ['string', 'null'], format: 'date-time' },
+    duration: { type: ['integer', 'null'] },
+    url: { type: ['string', 'null'] },
+    direction: { type: ['string', 'null'] },
+    scope: { type: ['string', 'null'] },
+    language: { type: ['string', 'null'] },
+    workspaceId: { type: ['string', 'null'] },
+    primaryUserId: { type: ['string', 'null'] },
+    isPrivate: { type: ['boolean', 'null'] },
+    sentiment: { type: ['number', 'null'] },
+    parties: { type: ['array', 'null'], items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, emailAddress: { type: 'string' } } } },
+    context: { type: ['object', 'null'], properties: { system: { type: 'string' }, objects: { type: 'array' } } },
+  },
+};
+
+/** A small deterministic PRNG (mulberry32), so every run loads the same rows. */
+function random(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const OFFSETS = ['+00:00', '-05:00', '+02:00', '+05:30'];
+const DIRECTIONS = ['Inbound', 'Outbound', 'Conference', 'Unknown'];
+const START = DateTime.fromISO('2024-01-01T00:00:00Z', { setZone: true });
+
+function* callRecords(rows) {
+  const next = random(42);
+  for (let i = 0; i < rows; i += 1) {
+    const offset = OFFSETS[i % OFFSETS.length];
+    const started = START.plus({ minutes: i * 7 }).setZone(`UTC${offset === '+00:00' ? '' : offset}`);
+    yield {
+      // Gong ids are 19–20 digits (providers.md §1.5); keep them as strings.
+      id: String(7_000_000_000_000_000_000n + BigInt(i) * 7919n),
+      title: `Call ${i} with Account ${Math.floor(next() * 5000)} about renewal`,
+      started: started.toISO(),
+      scheduled: started.minus({ minutes: 5 }).toUTC().toISO(),
+      duration: Math.floor(next() * 3600),
+      url: `https://app.gong.io/call?id=${i}`,
+      direction: DIRECTIONS[i % DIRECTIONS.length],
+      scope: next() < 0.6 ? 'External' : 'Internal',
+      language: 'eng',
+      workspaceId: '5562739194953732039',
+      primaryUserId: String(2_000_000_000_000_000_000n + BigInt(i % 400)),
+      isPrivate: next() < 0.1,
+      sentiment: Math.round(next() * 1000) / 100,
+      parties: [
+        { id: `p${i}a`, name: 'Ada Lovelace', emailAddress: 'ada@example.com' },
+        { id: `p${i}b`, name: 'Alan Turing', emailAddress: 'alan@example.org' },
+      ],
+      context: { system: 'Salesforce', objects: [{ objectType: 'Opportunity', objectId: `006${i}` }] },
+    };
+  }
+}
+
+/** Appends lines to a file in 1 MiB writes, so generating millions of rows takes no memory. */
+function lineFile(path) {
+  const fd = openSync(path, 'w');
+  let pending = [];
+  let size = 0;
+  const flush = () => {
+    writeSync(fd, pending.join(''));
+    pending = [];
+    size = 0;
+  };
+  return {
+    write(line) {
+      pending.push(line, '\n');
+      size += line.length + 1;
+      if (size >= 2 ** 20) flush();
+    },
+    close() {
+      flush();
+      closeSync(fd);
+    },
+  };
+}
+
+function writeInputs(dir, rows) {
+  const paths = { singer: join(dir, 'calls.singer.jsonl'), ndjson: join(dir, 'calls.ndjson') };
+  const singer = lineFile(paths.singer);
+  const ndjson = lineFile(paths.ndjson);
+  singer.write(JSON.stringify({ type: 'SCHEMA', stream: 'gong_calls', schema: SCHEMA, key_properties: ['id'] }));
+  let index = 0;
+  for (const record of callRecords(rows)) {
+    singer.write(JSON.stringify({ type: 'RECORD', stream: 'gong_calls', record, time_extracted: '2024-06-01T00:00:00.000Z' }));
+    ndjson.write(JSON.stringify(record));
+    index += 1;
+    if (index % 100 === 0) singer.write(JSON.stringify({ type: 'STATE', value: { bookmarks: { gong_calls: { replication_key: 'started', replication_key_value: record.started } } } }));
+  }
+  singer.close();
+  ndjson.close();
+  return paths;
+}
+
+/** Runs `work`, sampling RSS every 10 ms; returns seconds taken and the highest RSS seen (MiB). */
+async function measured(work) {
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
+  const started = performance.now();
+  try {
+    const result = await work();
+    return { result, seconds: (performance.now() - started) / 1000, peakRssMiB: Math.max(peak, process.memoryUsage.rss()) / 2 ** 20 };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+function lines(path) {
+  return createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+}
+
+async function count(database, table) {
+  const instance = await DuckDBInstance.create(database);
+  const connection = await instance.connect();
+  const reader = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${table}`);
+  const rows = Number(reader.getRowObjectsJson()[0].n);
+  connection.closeSync();
+  instance.closeSync();
+  return rows;
+}
+
+/**
+ * Runs the three measurements and returns their figures: rows, seconds, rows/s and peak RSS per
+ * method, and `ratio` = target rows/s ÷ read_json rows/s.
+ */
+export async function benchTarget({ rows = 300_000, batchSizeRows } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-target-'));
+  try {
+    const inputs = writeInputs(dir, rows);
+    const targetDb = join(dir, 'target.duckdb');
+    const config = { database: targetDb, ...(batchSizeRows ? { batch_size_rows: batchSizeRows } : {}) };
+    const target = await measured(() => runDuckdbTarget(lines(inputs.singer), () => undefined, config));
+    const readJsonDb = join(dir, 'read_json.duckdb');
+    const readJson = await measured(async () => {
+      const instance = await DuckDBInstance.create(readJsonDb);
+      const connection = await instance.connect();
+      await connection.run(`CREATE TABLE gong_calls AS SELECT * FROM read_json('${inputs.ndjson}')`);
+      connection.closeSync();
+      instance.closeSync();
+    });
+    const check = validator(SCHEMA);
+    const floor = await measured(async () => {
+      for await (const line of lines(inputs.singer)) {
+        const message = JSON.parse(line);
+        if (message.type === 'RECORD' && check(message.record)) throw new Error('bench record does not match its schema');
+      }
+    });
+    const loaded = { target: await count(targetDb, 'gong_calls'), readJson: await count(readJsonDb, 'gong_calls') };
+    if (loaded.target !== rows || loaded.readJson !== rows) throw new Error(`expected ${rows} rows, got ${JSON.stringify(loaded)}`);
+    const figure = (name, run) => ({ method: name, rows, seconds: run.seconds, rowsPerSecond: rows / run.seconds, peakRssMiB: run.peakRssMiB });
+    const methods = [
+      figure('target-convo-duckdb (Singer lines → upsert on id)', target),
+      figure('DuckDB read_json (NDJSON → CREATE TABLE AS)', readJson),
+      figure('JSON.parse + ajv only (no load; the floor of any JS target)', floor),
+    ];
+    return { rows, batchSizeRows: batchSizeRows ?? 'default', methods, ratio: methods[0].rowsPerSecond / methods[1].rowsPerSecond, maxRssMiB: process.resourceUsage().maxRSS / 1024 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function formatFigures(figures) {
+  const round = (n) => Math.round(n).toLocaleString('en-US');
+  return [
+    `${figures.rows.toLocaleString('en-US')} call-like rows, 15 columns (nested JSON, timestamps with offsets, 19-digit ids); batch_size_rows ${figures.batchSizeRows}`,
+    '',
+    '| method | seconds | rows/s | peak RSS (MiB) |',
+    '| --- | ---: | ---: | ---: |',
+    ...figures.methods.map((m) => `| ${m.method} | ${m.seconds.toFixed(2)} | ${round(m.rowsPerSecond)} | ${round(m.peakRssMiB)} |`),
+    '',
+    `ratio target ÷ read_json: **${figures.ratio.toFixed(2)}**; process max RSS ${round(figures.maxRssMiB)} MiB`,
+  ].join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const option = (name) => {
+    const at = process.argv.indexOf(name);
+    return at > 0 ? Number(process.argv[at + 1]) : undefined;
+  };
+  const figures = await benchTarget({ rows: option('--rows'), batchSizeRows: option('--batch-size-rows') });
+  process.stdout.write(formatFigures(figures) + '\n');
+}
