@@ -14,7 +14,10 @@ export interface CollectedSync {
   logs: string[];
 }
 
-/** Runs a sync in-process with an injected clock and tiny retry delays, collecting everything it emits. */
+/**
+ * Runs a sync in-process with an injected clock and tiny retry delays, collecting everything it
+ * emits. Rotated credentials are written into `config` itself, as the CLI writes them to the file.
+ */
 export async function collectSync(
   config: JsonRecord,
   options: { state?: SingerState; catalog?: Catalog; now: DateTime; recordLimit?: number },
@@ -23,7 +26,7 @@ export async function collectSync(
   const logger = memoryLogger('info');
   const events: SyncEvent[] = [];
   for await (const event of runSync({
-    config: structuredClone(config),
+    config,
     plans: planStreams(providers, options.catalog),
     state: options.state ?? { bookmarks: {} },
     logger,
