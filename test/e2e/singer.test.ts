@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAllSandboxes } from '../../src/sandbox/index.js';
 import type { RunningSandbox } from '../../src/sandbox/server.js';
 import { ajv } from '../../src/util/schema.js';
-import { runBinary, secretsOf, tempDir, writeJson, type BinaryRun } from '../helpers/binary.js';
+import { ROOT, runBinary, secretsOf, tempDir, writeJson, type BinaryRun } from '../helpers/binary.js';
 import { TEST_NOW } from '../helpers/sync.js';
 
 /** The real binary against the sandbox, as a user runs it: discover, sync, resume, and bad input. */
@@ -116,5 +118,30 @@ describe('tap-convo (Singer) end to end', () => {
     const secrets = secretsOf(config);
     expect(secrets.length).toBeGreaterThan(0);
     for (const run of runs) for (const secret of secrets) expect(run.stdout + run.stderr).not.toContain(secret);
+  });
+});
+
+describe('tap-convo sandbox', () => {
+  it('serves every provider on loopback and writes a config the tap syncs with', async () => {
+    const out = join(tempDir(), 'sandbox.json');
+    const server = spawn(process.execPath, [join(ROOT, 'bin/tap-convo.js'), 'sandbox', '--seed', '2', '--config-out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    server.stderr.on('data', (c: Buffer) => (log += c.toString('utf8')));
+    try {
+      for (let i = 0; i < 100 && !log.includes('Ctrl-C stops'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(existsSync(out)).toBe(true);
+      const written = JSON.parse(readFileSync(out, 'utf8')) as Record<string, { base_url: string }>;
+      expect(Object.keys(written)).toEqual(expect.arrayContaining(['gong', 'clari_copilot', 'fourfour']));
+      for (const key of ['gong', 'clari_copilot', 'fourfour']) expect(written[key]!.base_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+      const catalog = await tap(['--config', out, '--discover']);
+      expect(catalog.code).toBe(0);
+      const run = await tap(['--config', out, '--catalog', writeJson(dir, 'one.json', { streams: [{ tap_stream_id: 'gong_workspaces', metadata: [{ breadcrumb: [], metadata: { selected: true } }] }] })]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.lines.filter((m) => m.type === 'RECORD').length).toBeGreaterThan(0);
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((resolve) => server.once('close', resolve));
+    }
+    expect(log).toMatch(/sandbox: gong at http:\/\/127\.0\.0\.1:\d+\/gong/);
   });
 });
