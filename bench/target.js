@@ -20,6 +20,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { DateTime } from 'luxon';
 import { DEFAULT_BATCH_SIZE_ROWS, runDuckdbTarget } from '../dist/targets/duckdb/index.js';
 import { validator } from '../dist/util/schema.js';
+import { mulberry32 } from '../dist/sandbox/random.js';
 
 const SCHEMA = {
   type: 'object',
@@ -42,24 +43,12 @@ const SCHEMA = {
   },
 };
 
-/** A small deterministic PRNG (mulberry32), so every run loads the same rows. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const OFFSETS = ['+00:00', '-05:00', '+02:00', '+05:30'];
 const DIRECTIONS = ['Inbound', 'Outbound', 'Conference', 'Unknown'];
 const START = DateTime.fromISO('2024-01-01T00:00:00Z', { setZone: true });
 
 function* callRecords(rows) {
-  const next = random(42);
+  const next = mulberry32(42);
   for (let i = 0; i < rows; i += 1) {
     const offset = OFFSETS[i % OFFSETS.length];
     const started = START.plus({ minutes: i * 7 }).setZone(`UTC${offset === '+00:00' ? '' : offset}`);
