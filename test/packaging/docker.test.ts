@@ -63,7 +63,8 @@ const workdir = all(final, 'WORKDIR').at(-1)!;
  */
 function sourceOf(imagePath: string): string | undefined {
   for (const copy of all(final, 'COPY')) {
-    const stage = stages.find((s) => s.name === copy.match(/--from=(\S+)/)?.[1]);
+    const from = copy.match(/--from=(\S+)/)?.[1];
+    const stage = from === undefined ? undefined : stages.find((s) => s.name === from);
     const parts = copy.split(/\s+/).filter((p) => !p.startsWith('--'));
     const target = posix.resolve(workdir, parts.at(-1)!);
     for (const source of parts.slice(0, -1)) {
