@@ -4,6 +4,7 @@ import type { HttpClient, HttpRequest, HttpResponse, HttpStatusError, QueryValue
 import type { Logger } from '../util/log.js';
 import type { Paginator } from '../pagination/index.js';
 import type { JsonRecord, JsonSchema } from '../protocol/messages.js';
+import type { QuotaRule } from './quota.js';
 
 /** A half-open time range [from, to); `from` undefined means the start of history. */
 export interface SyncWindow {
@@ -112,6 +113,8 @@ export interface ProviderDefinition<C extends ProviderConfig = ProviderConfig> {
    * Retrying stays in the HTTP client; this only decides what the next request asks for.
    */
   beforeSend?(request: HttpRequest, run: { traffic: Readonly<HttpClient['requests']>; logger: Logger }): HttpRequest;
+  /** The API's request budget per day or week, counted across runs in the state. */
+  quota?: QuotaRule<C>;
   /** The cheapest authenticated request that proves the credentials work (Airbyte `check`). */
   check: RequestSpec;
   /**

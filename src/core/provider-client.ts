@@ -25,6 +25,7 @@ export function createProviderClient(provider: ProviderDefinition, config: Provi
     requestsPerSecond: config.requests_per_second ?? provider.defaultRequestsPerSecond,
     timeoutMs: typeof config.request_timeout === 'number' ? config.request_timeout * 1000 : undefined,
     retry: options.retry,
+    isFinalAnswer: provider.quota?.isQuotaAnswer,
     logger: options.logger,
   });
 }

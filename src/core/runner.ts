@@ -8,6 +8,7 @@ import type { Logger } from '../util/log.js';
 import type { StreamPlan } from './catalog.js';
 import { createConformer } from './conform.js';
 import { absoluteRequest, createProviderClient } from './provider-client.js';
+import { QuotaExhausted, QuotaLedger } from './quota.js';
 import type { ProviderConfig, ProviderDefinition, RequestContext, StreamDefinition, SyncWindow } from './definitions.js';
 import type { SyncEvent } from './events.js';
 import { formatInstant, parseInstant, type SingerState } from './state.js';
@@ -70,22 +71,40 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
   const endDate = parseInstant(options.config.end_date);
   const signpost = endDate && endDate < now() ? endDate : now().toUTC();
   const startDate = parseInstant(options.config.start_date);
-  const state: SingerState = { bookmarks: { ...options.state.bookmarks } };
+  const state: SingerState = { bookmarks: { ...options.state.bookmarks }, ...(options.state.quota ? { quota: { ...options.state.quota } } : {}) };
   const version = signpost.toMillis();
+  const ledgers = new Map<string, QuotaLedger>();
+  /** The state with every quota count as of now, so each STATE carries the requests spent so far. */
+  const snapshot = (): SingerState => {
+    for (const [key, ledger] of ledgers) (state.quota ??= {})[key] = ledger.usage();
+    return structuredClone(state);
+  };
 
+  // A used-up quota stops only its provider; the others still sync, then the run fails with the first stop.
+  let quotaStop: QuotaExhausted | undefined;
   const providers = [...new Set(options.plans.map((p) => p.provider))];
   for (const provider of providers) {
     const config = options.config[provider.key] as ProviderConfig;
     const client = createProviderClient(provider, config, options);
+    const rule = provider.quota;
+    const ledger =
+      rule &&
+      new QuotaLedger({ provider: provider.title, period: rule.period, limit: rule.limit(config), setting: `${provider.key}.${rule.setting}`, usage: state.quota?.[provider.key], now, traffic: client.requests, logger: options.logger });
+    if (ledger) ledgers.set(provider.key, ledger);
     try {
       for (const family of families(provider, options.plans.filter((p) => p.provider === provider))) {
-        yield* syncFamily(family, { provider, config, client });
+        yield* syncFamily(family, { provider, config, client, ledger });
       }
+    } catch (error) {
+      if (!(error instanceof QuotaExhausted)) throw error;
+      if (quotaStop) options.logger.warn(error.message);
+      quotaStop ??= error;
     } finally {
       await client.close();
     }
   }
-  yield { type: 'state', state: structuredClone(state), streams: [] };
+  yield { type: 'state', state: snapshot(), streams: [] };
+  if (quotaStop) throw quotaStop;
 
   async function* syncFamily(family: Family, ctx: ProviderRun): AsyncGenerator<SyncEvent> {
     const members = [family.root, ...family.children].filter((p): p is StreamPlan => p !== undefined);
@@ -107,10 +126,12 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
           for (const plan of incrementalMembers) {
             state.bookmarks[plan.stream.name] = { replication_key: plan.stream.replicationKey!, replication_key_value: formatInstant(window.to) };
           }
-          yield { type: 'state', state: structuredClone(state), streams: incrementalMembers.map((p) => p.stream.name) };
+          yield { type: 'state', state: snapshot(), streams: incrementalMembers.map((p) => p.stream.name) };
         }
       }
     } catch (error) {
+      // The quota's count reaches Airbyte only inside stream states, so it goes out before the streams are given up.
+      if (error instanceof QuotaExhausted && incrementalMembers.length) yield { type: 'state', state: snapshot(), streams: incrementalMembers.map((p) => p.stream.name) };
       for (const plan of members) yield { type: 'stream-status', stream: plan.stream.name, status: 'INCOMPLETE' };
       throw error;
     }
@@ -181,26 +202,34 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
     const current = parseInstant(state.bookmarks[plan.stream.name]?.replication_key_value);
     if (!last || (current && last <= current)) return;
     state.bookmarks[plan.stream.name] = { replication_key: key, replication_key_value: formatInstant(DateTime.min(last, signpost)) };
-    yield { type: 'state', state: structuredClone(state), streams: [plan.stream.name] };
+    yield { type: 'state', state: snapshot(), streams: [plan.stream.name] };
   }
 
-  /** Child batches, each the parents that remained after the last full batch; `flush` sends the rest. */
+  /**
+   * Child batches, each the parents that remained after the last full batch; `flush` sends the
+   * rest. Up to `concurrency` batches are in flight, a new one starting as soon as the oldest is
+   * emitted, so one slow request does not hold the others back; records come out in parent order.
+   */
   async function* syncChildren(child: StreamPlan, parents: JsonRecord[], queue: JsonRecord[], run: ProviderRun, emitter: RecordEmitter, flush: boolean): AsyncGenerator<SyncEvent> {
     const spec = child.stream.parent!;
     for (const parent of parents) if (!spec.accept || spec.accept(parent, run.config)) queue.push(parent);
-    const group = spec.batchSize * (spec.concurrency ?? 1);
-    while (queue.length >= group || (flush && queue.length > 0)) {
-      if (emitter.full) {
-        queue.length = 0;
-        return;
+    const inFlight: Array<Promise<JsonRecord[]>> = [];
+    try {
+      for (;;) {
+        while (!emitter.full && inFlight.length < (spec.concurrency ?? 1) && (queue.length >= spec.batchSize || (flush && queue.length > 0))) {
+          const reading = readAll(child.stream, { config: run.config, parents: queue.splice(0, spec.batchSize) }, run);
+          // Its failure is rethrown when its turn to be emitted comes, or dropped once another failed first.
+          reading.catch(() => undefined);
+          inFlight.push(reading);
+        }
+        const oldest = inFlight.shift();
+        if (!oldest) break;
+        yield* emitter.emit(await oldest, child.stream);
       }
-      const taken = queue.splice(0, group);
-      const batches: JsonRecord[][] = [];
-      for (let i = 0; i < taken.length; i += spec.batchSize) batches.push(taken.slice(i, i + spec.batchSize));
-      // Batches run at once (inside the provider's rate limit) but are emitted in parent order.
-      const results = await Promise.all(batches.map((batch) => readAll(child.stream, { config: run.config, parents: batch }, run)));
-      for (const records of results) yield* emitter.emit(records, child.stream);
+    } finally {
+      await Promise.allSettled(inFlight);
     }
+    if (emitter.full) queue.length = 0;
   }
 
   async function readAll(stream: StreamDefinition, context: RequestContext<ProviderConfig>, run: ProviderRun): Promise<JsonRecord[]> {
@@ -216,10 +245,13 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
 
   async function* readPages(stream: StreamDefinition, context: RequestContext<ProviderConfig>, run: ProviderRun): AsyncGenerator<Page> {
     const send = async (request: HttpRequest): Promise<HttpResponse> => {
+      run.ledger?.spend();
       try {
         return await run.client.send(run.provider.beforeSend?.(request, { traffic: run.client.requests, logger: options.logger }) ?? request);
       } catch (error) {
         if (!(error instanceof HttpStatusError)) throw error;
+        // The client retries every 429 it can wait out; one it hands back is the quota (a long Retry-After, or the provider's quota answer).
+        if (error.status === 429 && run.ledger) throw run.ledger.refused(error.message, error.retryAfterMs);
         const meaning = run.provider.interpretError?.(error, stream);
         if (meaning === 'empty') return { status: error.status, headers: {}, body: {} };
         if (meaning === 'restart-window') throw new RestartWindow(error.message);
@@ -255,6 +287,7 @@ interface ProviderRun {
   provider: ProviderDefinition;
   config: ProviderConfig;
   client: HttpClient;
+  ledger?: QuotaLedger;
 }
 
 interface RecordEmitter {

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { InputError } from '../util/errors.js';
+import type { QuotaUsage } from './quota.js';
 
 export interface Bookmark {
   replication_key: string;
@@ -9,6 +10,8 @@ export interface Bookmark {
 
 export interface SingerState {
   bookmarks: Record<string, Bookmark>;
+  /** Requests counted against each provider's quota, by provider key; absent in states of older releases. */
+  quota?: Record<string, QuotaUsage>;
 }
 
 /** Parses an ISO-8601 instant with any offset; invalid → undefined. */
@@ -28,23 +31,30 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Reads a state in any shape tap-convo has written or an orchestrator hands back: a Singer state,
- * a whole STATE message, Airbyte per-stream states (array), or Airbyte's legacy `{data: …}` blob.
+ * a whole STATE message, Meltano's `{singer_state: …}` (what `meltano state get` prints), Airbyte
+ * per-stream states (array), or Airbyte's legacy `{data: …}` blob.
  * Each bookmark must carry a date-time value, so a broken one fails now rather than mid-sync.
+ * Airbyte per-stream states carry the quota counts in their `quota` key (see AirbyteEncoder).
  */
 export function parseState(document: unknown, source: string): SingerState {
   const bad = (what: string) => new InputError(`state ${source}: ${what}; pass the last STATE value a sync emitted, or no --state for a full sync`);
   let value: unknown = document;
   if (Array.isArray(value)) {
     const bookmarks: Record<string, unknown> = {};
+    const quotas: unknown[] = [];
     for (const message of value) {
       const stream = isObject(message) && isObject(message.stream) ? message.stream : undefined;
       const name = stream && isObject(stream.stream_descriptor) ? stream.stream_descriptor.name : undefined;
       if (typeof name !== 'string') throw bad('an Airbyte state entry lacks stream.stream_descriptor.name');
-      if (isObject(stream!.stream_state)) bookmarks[name] = stream!.stream_state;
+      if (!isObject(stream!.stream_state)) continue;
+      const { quota, ...bookmark } = stream!.stream_state;
+      bookmarks[name] = bookmark;
+      if (quota !== undefined) quotas.push(quota);
     }
-    value = { bookmarks };
+    value = { bookmarks, ...(quotas.length ? { quota: latestQuotas(quotas.map((quota) => parseQuota(quota, bad))) } : {}) };
   }
   if (isObject(value) && value.type === 'STATE' && 'value' in value) value = value.value;
+  if (isObject(value) && isObject(value.singer_state) && !('bookmarks' in value)) value = value.singer_state;
   if (isObject(value) && isObject(value.data) && !('bookmarks' in value)) value = value.data;
   if (!isObject(value)) throw bad('must be a JSON object');
   if (Object.keys(value).length === 0) return { bookmarks: {} };
@@ -58,5 +68,28 @@ export function parseState(document: unknown, source: string): SingerState {
     }
     bookmarks[stream] = bookmark as Bookmark;
   }
-  return { bookmarks };
+  return { bookmarks, ...(value.quota === undefined ? {} : { quota: parseQuota(value.quota, bad) }) };
+}
+
+function parseQuota(value: unknown, bad: (what: string) => InputError): Record<string, QuotaUsage> {
+  if (!isObject(value)) throw bad('"quota" must be an object of {window_start, requests} by provider');
+  for (const [provider, usage] of Object.entries(value)) {
+    if (!isObject(usage) || !parseInstant(usage.window_start) || !Number.isInteger(usage.requests) || (usage.requests as number) < 0) {
+      throw bad(`quota of ${provider} must be {"window_start": <date-time>, "requests": <count>}`);
+    }
+  }
+  return value as Record<string, QuotaUsage>;
+}
+
+/** Each stream of a provider carries its quota as of that stream's last state: the latest window, most requests, wins. */
+function latestQuotas(quotas: ReadonlyArray<Record<string, QuotaUsage>>): Record<string, QuotaUsage> {
+  const latest: Record<string, QuotaUsage> = {};
+  for (const quota of quotas) {
+    for (const [provider, usage] of Object.entries(quota)) {
+      const known = latest[provider];
+      const order = known ? parseInstant(usage.window_start)!.toMillis() - parseInstant(known.window_start)!.toMillis() : 1;
+      if (order > 0 || (order === 0 && usage.requests > known!.requests)) latest[provider] = usage;
+    }
+  }
+  return latest;
 }

@@ -27,9 +27,11 @@ type AirbyteLogLevel = 'FATAL' | 'ERROR' | 'WARN' | 'INFO' | 'DEBUG' | 'TRACE';
 type StreamStatus = Extract<SyncEvent, { type: 'stream-status' }>['status'];
 type FailureType = UserFacingError['failureType'];
 
+type AirbyteStreamState = Bookmark | Record<string, never>;
+
 interface AirbyteStateMessage {
   type: 'STREAM';
-  stream: { stream_descriptor: { name: string }; stream_state: Bookmark | Record<string, never> };
+  stream: { stream_descriptor: { name: string }; stream_state: AirbyteStreamState };
   sourceStats: { recordCount: number };
 }
 
@@ -314,7 +316,7 @@ export class AirbyteEncoder {
   }
 
   private stateOf(stream: string, completing: boolean): AirbyteMessage[] {
-    const streamState = this.latest.bookmarks[stream] ?? {};
+    const streamState = this.streamState(stream);
     const text = JSON.stringify(streamState);
     const previous = this.sent.get(stream);
     if (previous === text || (completing && previous !== undefined)) return [];
@@ -322,5 +324,16 @@ export class AirbyteEncoder {
     const recordCount = this.counts.get(stream) ?? 0;
     this.counts.set(stream, 0);
     return [{ type: 'STATE', state: { type: 'STREAM', stream: { stream_descriptor: { name: stream }, stream_state: streamState }, sourceStats: { recordCount } } }];
+  }
+
+  /**
+   * A stream's bookmark, carrying its provider's quota count (`quota: {<provider>: usage}`): per-stream
+   * state has no other place for it, and parseState reads it back from whichever stream saw it last.
+   */
+  private streamState(stream: string): AirbyteStreamState {
+    const bookmark = this.latest.bookmarks[stream];
+    if (!bookmark) return {};
+    const provider = Object.keys(this.latest.quota ?? {}).find((key) => stream.startsWith(`${key}_`));
+    return provider ? { ...bookmark, quota: { [provider]: this.latest.quota![provider]! } } : bookmark;
   }
 }

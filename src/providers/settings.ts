@@ -11,7 +11,18 @@ export function text(title: string, description: string, extra: JsonRecord = {})
 }
 
 export function lookbackSetting(defaultValue: string, why: string): JsonRecord {
-  return { type: 'string', title: 'Lookback', description: `ISO-8601 duration re-read before the bookmark on every run: ${why}`, default: defaultValue, pattern: '^P', examples: [defaultValue] };
+  return { type: 'string', title: 'Lookback', description: `ISO-8601 duration re-read before the bookmark on every run: ${why}`, default: defaultValue, examples: [defaultValue] };
+}
+
+/** The request budget per day or week an API allows; the tap stops at a resumable state before passing it. */
+export function requestQuotaSetting(period: 'day' | 'week', defaultValue: number, source: string): JsonRecord {
+  return {
+    type: 'integer',
+    minimum: 1,
+    default: defaultValue,
+    title: `Request quota per ${period}`,
+    description: `${source} tap-convo counts requests across runs in the state and stops at a resumable state before the quota is used up; raise it when support raises your limit.`,
+  };
 }
 
 /** A provider's config block schema: its own settings plus the ones every provider accepts. */

@@ -10,6 +10,7 @@ describe('parseState accepts every shape an orchestrator hands back', () => {
     ['a whole STATE message', { type: 'STATE', value: { bookmarks: { gong_calls: bookmark } } }],
     ['Airbyte per-stream states', [{ type: 'STREAM', stream: { stream_descriptor: { name: 'gong_calls' }, stream_state: bookmark } }]],
     ['Airbyte legacy data', { data: { bookmarks: { gong_calls: bookmark } } }],
+    ['Meltano state get output', { singer_state: { bookmarks: { gong_calls: bookmark } } }],
   ])('%s', (_name, document) => {
     expect(parseState(document, 's.json')).toEqual({ bookmarks: { gong_calls: bookmark } });
   });

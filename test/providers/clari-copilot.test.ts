@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalogEntry, loadSchema, type Catalog } from '../../src/core/catalog.js';
 import type { HttpRequest } from '../../src/http/client.js';
 import type { JsonRecord } from '../../src/protocol/messages.js';
-import { callsRequests, clariPages, markPrivate, nextWeeklyReset, shapeRequest, splitUnreachable } from '../../src/providers/clari-copilot/hooks.js';
+import { callsRequests, clariPages, isWeeklyQuotaAnswer, markPrivate, shapeRequest, splitUnreachable } from '../../src/providers/clari-copilot/hooks.js';
 import { clariCopilot, type ClariCopilotConfig } from '../../src/providers/clari-copilot/provider.js';
 import { createClariCopilotSandbox, type ApiRecord, type ClariSandbox, type ClariSandboxSettings } from '../../src/sandbox/clari-copilot/index.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
@@ -149,25 +149,13 @@ describe('Clari Copilot request shaping', () => {
     expect(shapeRequest(users, { traffic, logger })).toBe(users);
   });
 
-  it('warns as the run eats into the weekly quota, once per step', () => {
-    const logger = memoryLogger();
-    const traffic = { sent: 0, retried: 0, rateLimited: 0 };
-    for (const sent of [10, 24_999, 25_000, 25_001, 50_000, 91_000]) {
-      traffic.sent = sent;
-      shapeRequest(callsAt({}), { traffic, logger });
-    }
-    const warnings = logger.lines.filter((l) => l.includes('a week'));
-    expect(warnings.map((l) => l.match(/(\d+)% of the 100000/)?.[1])).toEqual(['25', '50', '75']);
-    expect(warnings[0]).toMatch(/resets \d{4}-\d\d-\d\dT00:00:00Z \(Sunday 00:00 GMT\)/);
-  });
-
   it.each([
-    ['2026-06-15T12:00:00Z', '2026-06-21T00:00:00Z'],
-    ['2026-06-20T23:59:59Z', '2026-06-21T00:00:00Z'],
-    ['2026-06-21T00:00:00Z', '2026-06-28T00:00:00Z'],
-    ['2026-06-21T05:00:00+09:00', '2026-06-21T00:00:00Z'],
-  ])('the weekly quota after %s resets at %s', (now, reset) => {
-    expect(nextWeeklyReset(DateTime.fromISO(now, { setZone: true })).toISO()).toBe(at(reset).toISO());
+    [429, { errorMessage: 'Weekly quota of 100000 requests used up; it resets on Sunday 00:00 GMT' }, true],
+    [429, { errorMessage: 'Rate limit exceeded: at most 10 requests per second' }, false],
+    [500, { errorMessage: 'quota service down' }, false],
+    [429, 'quota', false],
+  ])('tells the weekly quota answer (HTTP %s %j) from a retryable one', (status, body, quota) => {
+    expect(isWeeklyQuotaAnswer(status, body)).toBe(quota);
   });
 });
 
@@ -496,7 +484,9 @@ describe('tap-convo with Clari Copilot, end to end', () => {
       expect(records('clari_copilot_users')).toHaveLength(h.clari.dataset.count('users'));
       for (const secret of secretsOf(config)) expect(sync.stdout + sync.stderr).not.toContain(secret);
       const state = sync.lines.filter((m) => m.type === 'STATE').at(-1)!.value as JsonRecord;
-      expect(state).toEqual({ bookmarks: { clari_copilot_calls: { replication_key: 'last_modified_time', replication_key_value: '2026-06-15T12:00:00Z' } } });
+      expect(state.bookmarks).toEqual({ clari_copilot_calls: { replication_key: 'last_modified_time', replication_key_value: '2026-06-15T12:00:00Z' } });
+      // The weekly quota's count travels in the state (the binary's clock is the real one).
+      expect((state.quota as Record<string, { requests: number }>).clari_copilot!.requests).toBeGreaterThan(0);
 
       const later = TEST_NOW.plus({ days: 1 });
       h.clock.now = later;

@@ -17,8 +17,7 @@ const SMALLEST_PAGE = 25;
 /** Server failures retried in a run before the page size is halved again. */
 const FAILURES_PER_HALVING = 3;
 /** providers.md §2.2: 100k requests per week, the week starting Sunday 00:00 GMT. */
-const WEEKLY_QUOTA = 100_000;
-const QUOTA_WARNINGS = [0.25, 0.5, 0.75, 0.9];
+export const WEEKLY_REQUEST_QUOTA = 100_000;
 
 /** The time ranges a query can bound (providers.md §2.4); /scorecard knows only the first. */
 const RANGES = [
@@ -140,42 +139,29 @@ export function interpretClariError(error: HttpStatusError, stream: StreamDefini
   return error.status === 404 && stream.name === 'clari_copilot_call_details' ? 'empty' : undefined;
 }
 
-interface RunWatch {
-  pageSize: number;
-  quotaWarnings: number;
+/**
+ * How Clari signals a spent weekly quota is undocumented (providers.md §6.8); a 429 whose body names
+ * the quota (the sandbox's assumption) is told apart from the per-second limit, which is worth a retry.
+ */
+export function isWeeklyQuotaAnswer(status: number, body: unknown): boolean {
+  const message = (body as { errorMessage?: unknown } | undefined)?.errorMessage;
+  return status === 429 && typeof message === 'string' && /quota/i.test(message);
 }
-const watches = new WeakMap<object, RunWatch>();
+
+/** The page size asked for so far in a run, by the run's traffic counters. */
+const pageSizes = new WeakMap<object, number>();
 
 /**
  * Clari answers large pages with persistent 502s (providers.md §2.2): once server failures repeat in a
- * run, ask for smaller pages (100 → 50 → 25). The HTTP client still does every retry. Also warns as
- * the run's own requests eat into the weekly quota, which Clari signals in no header (§2.2).
+ * run, ask for smaller pages (100 → 50 → 25). The HTTP client still does every retry.
  */
 export function shapeRequest(request: HttpRequest, { traffic, logger }: { traffic: Readonly<HttpClient['requests']>; logger: Logger }): HttpRequest {
-  let watch = watches.get(traffic);
-  if (!watch) watches.set(traffic, (watch = { pageSize: LARGEST_PAGE, quotaWarnings: 0 }));
-  warnAsQuotaNears(traffic.sent, watch, logger);
   if (request.query?.limit === undefined) return request;
   const failures = Math.max(0, traffic.retried - traffic.rateLimited);
   const pageSize = Math.max(SMALLEST_PAGE, LARGEST_PAGE >> Math.floor(failures / FAILURES_PER_HALVING));
-  if (pageSize < watch.pageSize) {
-    watch.pageSize = pageSize;
+  if (pageSize < (pageSizes.get(traffic) ?? LARGEST_PAGE)) {
+    pageSizes.set(traffic, pageSize);
     logger.warn(`Clari Copilot: ${failures} requests failed on the server side so far; asking for pages of ${pageSize} instead, as Clari answers large pages with 502s`);
   }
   return pageSize < Number(request.query.limit) ? { ...request, query: { ...request.query, limit: pageSize } } : request;
-}
-
-function warnAsQuotaNears(sent: number, watch: RunWatch, logger: Logger): void {
-  const share = QUOTA_WARNINGS[watch.quotaWarnings];
-  if (share === undefined || sent < share * WEEKLY_QUOTA) return;
-  watch.quotaWarnings++;
-  logger.warn(
-    `Clari Copilot: this run has sent ${sent} requests, ${share * 100}% of the ${WEEKLY_QUOTA} a week Clari allows; the week resets ${formatInstant(nextWeeklyReset(DateTime.utc()))} (Sunday 00:00 GMT). clari_copilot_call_details costs one request per call`,
-  );
-}
-
-/** The next Sunday 00:00 GMT after `now` (providers.md §2.2). */
-export function nextWeeklyReset(now: DateTime): DateTime {
-  const day = now.toUTC().startOf('day');
-  return day.plus({ days: 7 - (day.weekday % 7) });
 }

@@ -1,8 +1,8 @@
 import { headerAuth } from '../../http/auth.js';
 import type { ProviderConfig, ProviderDefinition } from '../../core/definitions.js';
 import { singlePage } from '../../pagination/index.js';
-import { lookbackSetting, providerBlock, secret } from '../settings.js';
-import { interpretClariError, shapeRequest } from './hooks.js';
+import { lookbackSetting, providerBlock, requestQuotaSetting, secret } from '../settings.js';
+import { interpretClariError, isWeeklyQuotaAnswer, shapeRequest, WEEKLY_REQUEST_QUOTA } from './hooks.js';
 import { clariCopilotStreams } from './streams.js';
 
 export interface ClariCopilotConfig extends ProviderConfig {
@@ -10,6 +10,7 @@ export interface ClariCopilotConfig extends ProviderConfig {
   api_password: string;
   include_private?: boolean;
   lookback?: string;
+  weekly_request_quota?: number;
 }
 
 export const clariCopilot: ProviderDefinition<ClariCopilotConfig> = {
@@ -25,6 +26,7 @@ export const clariCopilot: ProviderDefinition<ClariCopilotConfig> = {
       api_password: secret('API password', 'The API secret shown with the key; sent as X-Api-Password.'),
       include_private: { type: 'boolean', default: false, title: 'Include private calls', description: 'Also sync calls marked private in Copilot. Their details (transcripts) are never requested.' },
       lookback: lookbackSetting('P7D', 'Clari moves last_modified_time only when a call changes status, so calls whose call time falls inside it are read again to catch other edits.'),
+      weekly_request_quota: requestQuotaSetting('week', WEEKLY_REQUEST_QUOTA, 'Clari allows 100,000 requests per week, the week starting Sunday 00:00 GMT; clari_copilot_call_details costs one request per call.'),
     },
     { required: ['api_key', 'api_password'] },
   ),
@@ -35,5 +37,6 @@ export const clariCopilot: ProviderDefinition<ClariCopilotConfig> = {
   credentialHint: () => 'check clari_copilot.api_key and clari_copilot.api_password',
   interpretError: interpretClariError,
   beforeSend: shapeRequest,
+  quota: { period: 'week', setting: 'weekly_request_quota', limit: (config) => config.weekly_request_quota ?? WEEKLY_REQUEST_QUOTA, isQuotaAnswer: isWeeklyQuotaAnswer },
   check: { method: 'GET', path: '/users' },
 };

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { DateTime } from 'luxon';
+import { PeriodQuota, sundayWeekStart } from '../quota.js';
 import { rngFor } from '../random.js';
 import type { SandboxOptions, SandboxProvider, SandboxRequest, SandboxResponse } from '../types.js';
 import { Tenant, type ApiRecord, type ClariCopilotDataset, type Page } from './dataset.js';
@@ -53,7 +53,7 @@ export function createClariCopilotSandbox(options: SandboxOptions, settings: Cla
     historicalCalls: Math.max(1, Math.round((settings.historicalCalls ?? 1500) * options.scale)),
     users: settings.users ?? Math.min(1000, Math.max(4, Math.round(12 * options.scale))),
   });
-  const quota = new WeeklyQuota(settings.weeklyQuota ?? 100_000);
+  const quota = new PeriodQuota(settings.weeklyQuota ?? 100_000, sundayWeekStart);
   const flakiness = rngFor(options.seed, 'clari-copilot', 'flaky-502');
   const flakyRate = settings.flaky502Rate ?? 0.02;
   const templatesKey = settings.scorecardTemplatesKey ?? 'scorecardTemplates';
@@ -215,26 +215,4 @@ function failureChance(rate: number, query: URLSearchParams): number {
   const limit = Number(query.get('limit'));
   const pageSize = Number.isInteger(limit) && limit > 0 ? limit : BASE_PAGE_SIZE;
   return Math.min(0.9, rate * Math.max(1, pageSize / BASE_PAGE_SIZE) ** 2);
-}
-
-/** Counts requests per week; CLARI-OAS: "Week starts every Sunday 0 GMT". */
-class WeeklyQuota {
-  private weekStartMs = Number.NEGATIVE_INFINITY;
-  private used = 0;
-
-  constructor(readonly limit: number) {}
-
-  /** Spends one request of the current week, or returns false when none is left. */
-  admit(now: DateTime): boolean {
-    const day = now.toUTC().startOf('day');
-    // luxon numbers weekdays Monday = 1 … Sunday = 7.
-    const weekStartMs = day.minus({ days: day.weekday % 7 }).toMillis();
-    if (weekStartMs !== this.weekStartMs) {
-      this.weekStartMs = weekStartMs;
-      this.used = 0;
-    }
-    if (this.used >= this.limit) return false;
-    this.used++;
-    return true;
-  }
 }

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import type { PeriodQuota } from '../quota.js';
 import type { Random } from '../random.js';
 import type { SandboxRequest, SandboxResponse } from '../types.js';
 import { GONG_TOKEN_PATH, type GongAuth } from './auth.js';
@@ -38,6 +39,7 @@ export class GongApi {
     private readonly now: () => DateTime,
     private readonly requestIds: Random,
     private readonly prefix: string,
+    private readonly dailyQuota: PeriodQuota,
   ) {}
 
   handle(request: SandboxRequest): SandboxResponse {
@@ -45,6 +47,9 @@ export class GongApi {
     const requestId = this.requestId();
     try {
       this.auth.authenticate(request);
+      // providers.md §1.3: past the calls allowed per day, 429 with Retry-After; here until the UTC day turns.
+      const now = this.now();
+      if (!this.dailyQuota.admit(now)) return this.rateLimited(Math.ceil(now.toUTC().startOf('day').plus({ days: 1 }).diff(now).as('seconds')));
       return gongResponse(200, { requestId, ...this.route(request) });
     } catch (error) {
       if (error instanceof GongApiError) return gongResponse(error.status, { requestId, errors: error.errors });

@@ -1,4 +1,5 @@
 import { Duration } from 'luxon';
+import { PeriodQuota, utcDayStart } from '../quota.js';
 import { rngFor } from '../random.js';
 import type { SandboxOptions, SandboxProvider } from '../types.js';
 import { GONG_PAGE_SIZE, GongApi } from './api.js';
@@ -39,6 +40,8 @@ export interface GongSandboxSettings {
   accessTokenLifetime?: Duration;
   /** Cursor lifetime on the injected clock; Gong's is unknown (providers.md §6.2). Default 5 minutes. */
   cursorLifetime?: Duration;
+  /** API calls allowed per UTC day of the injected clock (providers.md §1.3: 10,000 by default). */
+  dailyQuota?: number;
 }
 
 export interface GongSandbox extends SandboxProvider {
@@ -65,7 +68,7 @@ export function createGongSandbox(options: SandboxOptions, settings: GongSandbox
   });
   const auth = new GongAuth(options.now, settings.accessTokenLifetime ?? Duration.fromObject({ days: 1 }), rngFor(options.seed, 'gong', 'tokens'));
   const cursors = new CursorCodec(`gong-sandbox-${options.seed}`, settings.cursorLifetime ?? Duration.fromObject({ minutes: 5 }), options.now, GONG_PAGE_SIZE);
-  const api = new GongApi(data, auth, cursors, options.now, rngFor(options.seed, 'gong', 'request-ids'), PREFIX);
+  const api = new GongApi(data, auth, cursors, options.now, rngFor(options.seed, 'gong', 'request-ids'), PREFIX, new PeriodQuota(settings.dailyQuota ?? 10_000, utcDayStart));
   return {
     prefix: PREFIX,
     configKey: PREFIX,

@@ -1,0 +1,36 @@
+import type { DateTime } from 'luxon';
+
+/**
+ * Counts requests per period of the sandbox clock and refuses them once the period's budget is spent:
+ * Gong's 10,000 a UTC day (providers.md §1.3), Clari's 100,000 a week from Sunday 00:00 GMT (§2.2).
+ */
+export class PeriodQuota {
+  private periodStartMs = Number.NEGATIVE_INFINITY;
+  private used = 0;
+
+  constructor(
+    readonly limit: number,
+    /** The start of the period `now` lies in. */
+    private readonly periodStart: (now: DateTime) => DateTime,
+  ) {}
+
+  /** Spends one request of the current period, or returns false when none is left. */
+  admit(now: DateTime): boolean {
+    const startMs = this.periodStart(now).toMillis();
+    if (startMs !== this.periodStartMs) {
+      this.periodStartMs = startMs;
+      this.used = 0;
+    }
+    if (this.used >= this.limit) return false;
+    this.used++;
+    return true;
+  }
+}
+
+export const utcDayStart = (now: DateTime): DateTime => now.toUTC().startOf('day');
+
+/** CLARI-OAS: "Week starts every Sunday 0 GMT"; luxon numbers weekdays Monday = 1 … Sunday = 7. */
+export const sundayWeekStart = (now: DateTime): DateTime => {
+  const day = utcDayStart(now);
+  return day.minus({ days: day.weekday % 7 });
+};
