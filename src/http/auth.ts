@@ -2,8 +2,12 @@ import { request } from 'undici';
 import { DateTime } from 'luxon';
 import { SyncError } from '../util/errors.js';
 import { registerSecret } from '../util/log.js';
+import { isRetryableStatus, parseRetryAfter, Retryable } from './retry.js';
 
-/** Puts credentials on requests; an OAuth strategy can also renew them. */
+/**
+ * Puts credentials on requests; an OAuth strategy can also renew them. A renewal that fails for a
+ * moment throws `Retryable`, which only the HTTP client, the one place that retries, acts on.
+ */
 export interface AuthStrategy {
   headers(): Promise<Record<string, string>>;
   /** Renews credentials after a 401; false when this strategy cannot. */
@@ -40,6 +44,8 @@ export interface OAuthRefreshOptions {
   now?: () => DateTime;
   /** Renew this long before the access token expires. */
   skewSeconds?: number;
+  /** How long to wait for the token endpoint's answer; default 60 s, the client's default. */
+  timeoutMs?: number;
 }
 
 /**
@@ -62,17 +68,25 @@ export function oauthRefreshAuth(options: OAuthRefreshOptions): AuthStrategy {
       form.set('client_id', options.clientId);
       form.set('client_secret', options.clientSecret);
     }
+    const timeoutMs = options.timeoutMs ?? 60_000;
     let response;
+    let text;
     try {
-      response = await request(options.tokenUrl, { method: 'POST', headers, body: form.toString() });
+      response = await request(options.tokenUrl, { method: 'POST', headers, body: form.toString(), headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      text = await response.body.text();
     } catch (error) {
-      throw new SyncError(`${options.provider}: could not reach the token endpoint ${options.tokenUrl} (${(error as Error).message})`, 'transient_error');
+      // The HTTP client retries this like any failed request: renewing is part of the request's attempt.
+      throw new Retryable(`token endpoint unreachable: ${(error as { code?: string }).code ?? (error as Error).message}`);
     }
-    const text = await response.body.text();
+    if (isRetryableStatus(response.statusCode)) {
+      const retryAfter = response.headers['retry-after'];
+      throw new Retryable(`token endpoint HTTP ${response.statusCode}`, parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter));
+    }
     let body: Record<string, unknown> = {};
     try {
       body = JSON.parse(text) as Record<string, unknown>;
     } catch {
+      if (response.statusCode === 200) throw new Retryable('token endpoint sent unreadable JSON (truncated?)');
       // a non-JSON error page still gets the status-based message below
     }
     if (response.statusCode !== 200 || typeof body.access_token !== 'string') {

@@ -4,7 +4,7 @@ import { SyncError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { parseJsonExact } from '../util/json.js';
 import type { AuthStrategy } from './auth.js';
-import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, type RetryPolicy } from './retry.js';
+import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, Retryable, type RetryPolicy } from './retry.js';
 
 export type QueryValue = string | number | boolean | undefined | Array<string | number>;
 
@@ -30,6 +30,8 @@ export class HttpStatusError extends SyncError {
     readonly body: unknown,
     readonly endpoint: string,
     message: string,
+    /** The server's Retry-After, when it asked for a wait longer than the client will make. */
+    readonly retryAfterMs?: number,
   ) {
     super(message, status === 429 || status >= 500 ? 'transient_error' : 'system_error');
   }
@@ -45,22 +47,14 @@ export interface HttpClientOptions {
   concurrency?: number;
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
+  /** An answer no retry will fix (Clari's used-up weekly quota): handed back at once as an HttpStatusError. */
+  isFinalAnswer?(status: number, body: unknown): boolean;
   logger: Logger;
   sleep?: (ms: number) => Promise<void>;
   dispatcher?: Dispatcher;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** A response that must be tried again, with the server's requested delay if it gave one. */
-class Retryable extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * The only place in tap-convo that retries. Every request of a provider passes one strict
@@ -91,13 +85,21 @@ export class HttpClient {
     const endpoint = `${req.method} ${new URL(req.url).pathname}`;
     let waited = 0;
     let refreshed = false;
+    // The 401 that asked for renewed credentials; renewing is part of the next attempt, so a token
+    // endpoint that fails for a moment is retried like any other request.
+    let renewalFor: HttpStatusError | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
+        if (renewalFor) {
+          if (!(await this.options.auth.refresh!())) throw renewalFor;
+          renewalFor = undefined;
+        }
         return await this.queue.add(() => this.once(req, endpoint));
       } catch (error) {
         if (error instanceof HttpStatusError && (error.status === 401 || error.status === 403)) {
-          if (error.status === 401 && !refreshed && this.options.auth.refresh && (await this.options.auth.refresh())) {
+          if (error.status === 401 && !refreshed && this.options.auth.refresh) {
             refreshed = true;
+            renewalFor = error;
             attempt--;
             continue;
           }
@@ -106,6 +108,11 @@ export class HttpClient {
         }
         if (!(error instanceof Retryable)) throw error;
         const delay = error.retryAfterMs ?? backoffDelay(attempt, this.retry);
+        // A wait longer than the whole retry budget (Gong's daily quota: Retry-After until midnight) is not slept on.
+        if (error.answer && (delay > this.retry.maxTotalWaitMs || this.options.isFinalAnswer?.(error.answer.status, error.answer.body))) {
+          const { status, body } = error.answer;
+          throw new HttpStatusError(status, body, endpoint, `${this.options.provider}: ${endpoint} answered HTTP ${status}${describeBody(body)}`, error.retryAfterMs);
+        }
         if (attempt >= this.retry.attempts || waited + delay > this.retry.maxTotalWaitMs) {
           throw new SyncError(
             `${this.options.provider}: ${endpoint} still failing after ${attempt} attempts (${error.message}); try again later`,
@@ -151,7 +158,8 @@ export class HttpClient {
       if (isRetryableStatus(status)) {
         if (status === 429) this.requests.rateLimited++;
         const retryAfter = response.headers['retry-after'];
-        throw new Retryable(`HTTP ${status}`, parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter));
+        const answer = { status, body: text.length ? await this.parse(text, status) : undefined };
+        throw new Retryable(`HTTP ${status}`, parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter), answer);
       }
       const body = text.length ? await this.parse(text, status) : undefined;
       if (status < 200 || status >= 300) {

@@ -11,6 +11,18 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, baseDelayMs: 500, maxDelayMs: 30_000, maxTotalWaitMs: 300_000 };
 
+/** A failed attempt worth repeating, with the server's requested delay if it gave one. */
+export class Retryable extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+    /** The server's answer, when there was one. */
+    readonly answer?: { status: number; body: unknown },
+  ) {
+    super(message);
+  }
+}
+
 /** Statuses worth another try: rate limits and the server-side failures that pass. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status <= 504);

@@ -10,6 +10,10 @@ export interface FaultOptions {
   kinds?: readonly FaultKind[];
   /** How long a 'timeout' fault holds the request before dropping it. */
   holdMs?: number;
+  /** Seeds which requests fail and how; defaults to the data seed. Another value meets the same data with other faults. */
+  seed?: number;
+  /** Requests (over all providers) answered normally before faults begin: an API that breaks mid-sync. */
+  afterRequests?: number;
 }
 
 export interface StartSandboxOptions extends Partial<SandboxOptions> {
@@ -25,6 +29,7 @@ export interface ProviderTraffic {
   requests: number;
   rateLimited: number;
   faults: number;
+  faultKinds: Partial<Record<FaultKind, number>>;
   /** Highest count of answered requests that started within any one second. */
   peakPerSecond: number;
   log: Array<{ method: string; path: string; query: string; body: unknown; status: number }>;
@@ -49,14 +54,15 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
   };
   const providers = options.providers(sandboxOptions);
   const faults = options.faults ?? { rate: 0 };
-  const faultRandom = rngFor(sandboxOptions.seed, 'faults');
+  const faultRandom = rngFor(faults.seed ?? sandboxOptions.seed, 'faults');
   const traffic: Record<string, ProviderTraffic> = {};
   const windows = new Map<string, number[]>();
   for (const p of providers) {
-    traffic[p.prefix] = { requests: 0, rateLimited: 0, faults: 0, peakPerSecond: 0, log: [] };
+    traffic[p.prefix] = { requests: 0, rateLimited: 0, faults: 0, faultKinds: {}, peakPerSecond: 0, log: [] };
     windows.set(p.prefix, []);
   }
   const held = new Set<ServerResponse>();
+  let requestsSeen = 0;
 
   const server: Server = createServer((req, res) => {
     void serve(req, res).catch((error: unknown) => {
@@ -81,11 +87,12 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
         return send(res, provider.rateLimited(retryAfter));
       }
     }
-    const fault = chooseFault(faultRandom, faults);
-    if (fault && (await injectFault(fault, res, provider, faults.holdMs ?? 10_000, held))) {
+    const fault = requestsSeen++ < (faults.afterRequests ?? 0) ? undefined : chooseFault(faultRandom, faults);
+    const countFault = (kind: FaultKind) => {
       stats.faults++;
-      return;
-    }
+      stats.faultKinds[kind] = (stats.faultKinds[kind] ?? 0) + 1;
+    };
+    if (fault && (await injectFault(fault, res, provider, faults.holdMs ?? 10_000, held))) return countFault(fault);
 
     let body: unknown = rawBody;
     if (rawBody && /json/.test(req.headers['content-type'] ?? '')) {
@@ -106,7 +113,12 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     const response = await provider.handle(request);
     stats.log.push({ method: request.method, path: request.path, query: url.search, body, status: response.status });
     if (stats.log.length > 10_000) stats.log.shift();
-    send(res, response, fault === 'truncated');
+    // A token endpoint rotates the refresh token before answering (providers.md §1.2: single-use), so a
+    // lost answer locks the client out until a person re-authorises it; no client can recover, so
+    // the sandbox only truncates answers that can be asked for again.
+    const truncate = fault === 'truncated' && !hasRotatedToken(response);
+    if (truncate) countFault(fault);
+    send(res, response, truncate);
   }
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
@@ -190,6 +202,10 @@ async function injectFault(
     case 'truncated':
       return false;
   }
+}
+
+function hasRotatedToken(response: SandboxResponse): boolean {
+  return typeof response.body === 'object' && response.body !== null && 'refresh_token' in response.body;
 }
 
 function send(res: ServerResponse, response: SandboxResponse, truncate = false): void {

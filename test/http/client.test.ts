@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MockAgent } from 'undici';
 import { HttpClient, HttpStatusError, type HttpClientOptions } from '../../src/http/client.js';
-import { basicAuth } from '../../src/http/auth.js';
+import { basicAuth, oauthRefreshAuth } from '../../src/http/auth.js';
+import { startSandbox } from '../../src/sandbox/server.js';
 import { SyncError } from '../../src/util/errors.js';
 import { memoryLogger } from '../helpers/logger.js';
 
@@ -115,6 +116,20 @@ describe('HttpClient retries', () => {
   });
 });
 
+function realClientOptions(requestsPerSecond: number): HttpClientOptions {
+  return {
+    provider: 'Gong',
+    auth: basicAuth('k', 'secret-value'),
+    credentialHint: 'check gong.access_key',
+    requestsPerSecond,
+    concurrency: 8,
+    logger: memoryLogger(),
+    sleep: async () => undefined,
+    retry: { attempts: 5 },
+    timeoutMs: 500,
+  };
+}
+
 describe('HttpClient against a real loopback server', () => {
   let server: Server | undefined;
   afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
@@ -126,17 +141,7 @@ describe('HttpClient against a real loopback server', () => {
   }
 
   function realClient(requestsPerSecond: number) {
-    return new HttpClient({
-      provider: 'Gong',
-      auth: basicAuth('k', 'secret-value'),
-      credentialHint: 'check gong.access_key',
-      requestsPerSecond,
-      concurrency: 8,
-      logger: memoryLogger(),
-      sleep: async () => undefined,
-      retry: { attempts: 5 },
-      timeoutMs: 500,
-    });
+    return new HttpClient(realClientOptions(requestsPerSecond));
   }
 
   it('retries connection resets, truncated bodies and timeouts until a whole answer arrives', async () => {
@@ -171,4 +176,100 @@ describe('HttpClient against a real loopback server', () => {
     expect(arrivals).toHaveLength(7);
     for (let i = 3; i < arrivals.length; i++) expect(arrivals[i]! - arrivals[i - 3]!).toBeGreaterThanOrEqual(1000);
   });
+
+  /** A client whose OAuth credentials come from the loopback server's /token. */
+  function oauthClient(url: string) {
+    const rotated: string[] = [];
+    const auth = oauthRefreshAuth({
+      tokenUrl: `${url}/token`,
+      clientId: 'id',
+      clientSecret: 'client-secret-value',
+      refreshToken: 'refresh-1',
+      clientAuth: 'body',
+      onRotate: (token) => void rotated.push(token),
+      provider: 'Four/Four',
+      credentialHint: 'check fourfour.refresh_token',
+      timeoutMs: 500,
+    });
+    return { client: new HttpClient({ ...realClientOptions(100), provider: 'Four/Four', auth }), rotated };
+  }
+
+  it('retries a token endpoint that fails for a moment (5xx, reset, truncated answer), then sends the request', async () => {
+    let tokenRequests = 0;
+    const url = await serve((req, res) => {
+      if (req.url === '/token') {
+        tokenRequests++;
+        if (tokenRequests === 1) return void res.writeHead(503).end('busy');
+        if (tokenRequests === 2) return void req.socket.destroy();
+        if (tokenRequests === 3) {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': '80' });
+          res.write('{"access_token": "acc');
+          return void setImmediate(() => res.socket?.destroy());
+        }
+        return void res.end(JSON.stringify({ access_token: 'access-1', expires_in: 3600, refresh_token: 'refresh-2' }));
+      }
+      res.writeHead(req.headers.authorization === 'Bearer access-1' ? 200 : 401).end('{"ok": true}');
+    });
+    const { client, rotated } = oauthClient(url);
+    expect((await client.send({ method: 'GET', url: `${url}/x` })).body).toEqual({ ok: true });
+    expect(tokenRequests).toBe(4);
+    expect(rotated).toEqual(['refresh-2']);
+    expect(client.requests.retried).toBe(3);
+    await client.close();
+  });
+
+  it('retries the renewal after a 401 when the token endpoint is briefly unavailable', async () => {
+    let tokenRequests = 0;
+    let apiRequests = 0;
+    const url = await serve((req, res) => {
+      if (req.url === '/token') {
+        tokenRequests++;
+        if (tokenRequests === 2) return void res.writeHead(429, { 'retry-after': '0' }).end('{}');
+        return void res.end(JSON.stringify({ access_token: `access-${tokenRequests}`, expires_in: 3600 }));
+      }
+      apiRequests++;
+      // The first access token is revoked early: the API refuses it once.
+      res.writeHead(req.headers.authorization === 'Bearer access-1' ? 401 : 200).end('{"ok": true}');
+    });
+    const { client } = oauthClient(url);
+    expect((await client.send({ method: 'GET', url: `${url}/x` })).body).toEqual({ ok: true });
+    expect([tokenRequests, apiRequests]).toEqual([3, 2]);
+    await client.close();
+  });
+
+  it('fails with one clear message when the token endpoint stays down', async () => {
+    const url = await serve((req, res) => void res.writeHead(req.url === '/token' ? 502 : 200).end('{}'));
+    const { client } = oauthClient(url);
+    await expect(client.send({ method: 'GET', url: `${url}/x` })).rejects.toThrow('Four/Four: GET /x still failing after 5 attempts (token endpoint HTTP 502); try again later');
+    await client.close();
+  });
 });
+
+describe('sandbox faults', () => {
+  it('truncates data answers but never an answer that hands out a rotated refresh token', async () => {
+    const sandbox = await startSandbox({
+      faults: { rate: 1, kinds: ['truncated'] },
+      unlimited: true,
+      providers: () => [
+        {
+          prefix: 'api',
+          configKey: 'api',
+          requestsPerSecond: 100,
+          rateLimited: () => ({ status: 429 }),
+          handle: (req) => ({ status: 200, body: req.path === '/token' ? { access_token: 'a', refresh_token: 'r2' } : { calls: [1, 2, 3] } }),
+          tapConfig: () => ({}),
+        },
+      ],
+    });
+    const client = new HttpClient(realClientOptions(100));
+    try {
+      expect((await client.send({ method: 'POST', url: `${sandbox.url}/api/token` })).body).toEqual({ access_token: 'a', refresh_token: 'r2' });
+      await expect(client.send({ method: 'GET', url: `${sandbox.url}/api/calls` })).rejects.toThrow(/^Gong: GET \/api\/calls still failing after 5 attempts/);
+      expect(sandbox.traffic.api!.faultKinds).toEqual({ truncated: 5 });
+    } finally {
+      await client.close();
+      await sandbox.close();
+    }
+  });
+});
+
