@@ -10,7 +10,8 @@ await yargs(hideBin(process.argv))
   .strict()
   .fail((message, error) => {
     // yargs' own usage errors: one line and exit 2, like every other bad input.
-    process.stderr.write(`CRITICAL ${error?.message ?? message}; see tap-convo --help\n`);
+    // Some (invalid choices) span lines; the contract's error is one line.
+    process.stderr.write(`CRITICAL ${(error?.message ?? message).replace(/:?\s*\n\s*/g, ': ')}; see tap-convo --help\n`);
     process.exit(2);
   })
   .help()

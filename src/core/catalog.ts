@@ -107,7 +107,22 @@ const catalogShape = {
           schema: { type: 'object' },
           metadata: {
             type: 'array',
-            items: { type: 'object', required: ['breadcrumb', 'metadata'], properties: { breadcrumb: { type: 'array' }, metadata: { type: 'object' } } },
+            items: {
+              type: 'object',
+              required: ['breadcrumb', 'metadata'],
+              properties: {
+                breadcrumb: { type: 'array', items: { type: 'string' } },
+                // The entries that decide what is synced: a wrong type must not quietly select or deselect.
+                metadata: {
+                  type: 'object',
+                  properties: {
+                    selected: { type: 'boolean' },
+                    'selected-by-default': { type: 'boolean' },
+                    'replication-method': { enum: ['INCREMENTAL', 'FULL_TABLE'] },
+                  },
+                },
+              },
+            },
           },
         },
       },

@@ -1,9 +1,11 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { Duration } from 'luxon';
 import type { JsonRecord } from '../protocol/messages.js';
 import { InputError } from '../util/errors.js';
 import { registerSecret, type Logger } from '../util/log.js';
 import { validator } from '../util/schema.js';
 import type { ProviderConfig, ProviderDefinition } from './definitions.js';
+import { parseInstant } from './state.js';
 
 /** Settings every provider block accepts (DESIGN.md §2). */
 export const COMMON_PROVIDER_SETTINGS = {
@@ -50,8 +52,17 @@ function readJsonFile(path: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new InputError(`${what} ${path} is not valid JSON: ${(error as Error).message}`);
+    throw new InputError(`${what} ${path} is not valid JSON: ${withoutExcerpt((error as Error).message)}`);
   }
+}
+
+/**
+ * V8 quotes the text around an unexpected token (`Unexpected token 's', ..."key": s3cr"... is not
+ * valid JSON`), and in a config that text may be a credential someone forgot to quote; the token
+ * alone is enough to find the mistake.
+ */
+function withoutExcerpt(message: string): string {
+  return message.replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '');
 }
 
 export { readJsonFile };
@@ -63,8 +74,9 @@ function isObject(value: unknown): value is JsonRecord {
 /** Casts an environment string by the type the schema declares for that setting. */
 function castSetting(raw: string, schema: JsonRecord | undefined): unknown {
   const type = Array.isArray(schema?.type) ? (schema!.type as string[]).find((t) => t !== 'null') : schema?.type;
-  if (type === 'number' || type === 'integer') return Number(raw);
-  if (type === 'boolean') return /^(1|true|yes)$/i.test(raw);
+  // A value that is not of the type stays a string, so the schema check names the variable's setting.
+  if (type === 'number' || type === 'integer') return raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  if (type === 'boolean') return /^(1|true|yes)$/i.test(raw) ? true : /^(0|false|no)$/i.test(raw) ? false : raw;
   if (type === 'object' || type === 'array') {
     try {
       return JSON.parse(raw);
@@ -137,16 +149,31 @@ export function loadConfig(sources: readonly string[], providers: readonly Provi
     if (!isObject(block)) continue;
     // Cross-field rules only speak once the block's shape is right, so one mistake gives one message.
     if (!schemaProblem) problems.push(...(provider.validate?.(block as ProviderConfig) ?? []).map((p) => `${provider.key}: ${p}`));
-    const base = typeof block.base_url === 'string' ? safeUrl(block.base_url) : undefined;
-    if (base && base.protocol !== 'https:' && !(base.protocol === 'http:' && LOOPBACK.test(base.hostname))) {
-      problems.push(`${provider.key}.base_url must use https (plain http is allowed only for loopback hosts such as 127.0.0.1)`);
+    if (!schemaProblem && typeof block.lookback === 'string' && !isLookback(block.lookback)) {
+      problems.push(`${provider.key}.lookback must be an ISO-8601 duration of zero or more, such as P1D or PT12H`);
+    }
+    // Both endpoints receive credentials: the API root gets every request, the token URL the OAuth secrets.
+    for (const setting of ['base_url', 'token_url']) {
+      const url = typeof block[setting] === 'string' ? safeUrl(block[setting]) : undefined;
+      if (url && url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.test(url.hostname))) {
+        problems.push(`${provider.key}.${setting} must use https (plain http is allowed only for loopback hosts such as 127.0.0.1)`);
+      }
     }
   }
-  if (!providers.some((p) => isObject(config[p.key]))) {
+  const start = parseInstant(config.start_date);
+  const end = parseInstant(config.end_date);
+  if (start && end && start > end) problems.push(`start_date ${String(config.start_date)} is after end_date ${String(config.end_date)}; swap them or remove end_date`);
+  if (!schemaProblem && !providers.some((p) => isObject(config[p.key]))) {
     problems.push(`no provider is configured; add a block for one of ${providers.map((p) => p.key).join(', ')}`);
   }
   if (problems.length) throw new InputError(`config: ${problems.join('; ')}`);
   return { config, origins };
+}
+
+/** luxon accepts a bare `P` and negative durations; a negative lookback would skip data past the bookmark. */
+function isLookback(text: string): boolean {
+  const duration = Duration.fromISO(text);
+  return duration.isValid && /\d/.test(text) && duration.toMillis() >= 0;
 }
 
 function safeUrl(text: string): URL | undefined {

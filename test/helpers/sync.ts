@@ -5,7 +5,8 @@ import { runSync } from '../../src/core/runner.js';
 import type { SingerState } from '../../src/core/state.js';
 import type { JsonRecord } from '../../src/protocol/messages.js';
 import { PROVIDERS } from '../../src/providers/index.js';
-import { memoryLogger } from './logger.js';
+import { secretLeak, secretsOf } from './binary.js';
+import { memoryLogger, type MemoryLogger } from './logger.js';
 
 export interface CollectedSync {
   events: SyncEvent[];
@@ -25,22 +26,39 @@ export async function collectSync(
   const providers = PROVIDERS.filter((p) => config[p.key] !== undefined);
   const logger = memoryLogger('info');
   const events: SyncEvent[] = [];
-  for await (const event of runSync({
-    config,
-    plans: planStreams(providers, options.catalog),
-    state: options.state ?? { bookmarks: {} },
-    logger,
-    now: () => options.now,
-    persistConfig: async () => undefined,
-    recordLimit: options.recordLimit,
-    retry: { baseDelayMs: 5, maxDelayMs: 20 },
-  })) {
-    events.push(event);
+  // Taken now: a rotation replaces the spent credentials in `config`, and neither may be printed.
+  const secrets = secretsOf(config);
+  try {
+    for await (const event of runSync({
+      config,
+      plans: planStreams(providers, options.catalog),
+      state: options.state ?? { bookmarks: {} },
+      logger,
+      now: () => options.now,
+      persistConfig: async () => undefined,
+      recordLimit: options.recordLimit,
+      retry: { baseDelayMs: 5, maxDelayMs: 20 },
+    })) {
+      events.push(event);
+    }
+  } finally {
+    expectNothingPrintedHoldsSecrets(events, logger, [...secrets, ...secretsOf(config)]);
   }
   const records: Record<string, JsonRecord[]> = {};
   for (const event of events) if (event.type === 'record') (records[event.stream] ??= []).push(event.record);
   const states = events.filter((e): e is Extract<SyncEvent, { type: 'state' }> => e.type === 'state');
   return { events, records, finalState: states.at(-1)?.state ?? { bookmarks: {} }, logs: logger.lines };
+}
+
+/**
+ * The in-process twin of runBinary's scan: the logs and every event the CLI would print. A
+ * config-changed event is exempt: it carries the rotated credentials to be saved, not printed.
+ */
+function expectNothingPrintedHoldsSecrets(events: readonly SyncEvent[], logger: MemoryLogger, secrets: readonly string[]): void {
+  logger.expectNoSecrets(secrets);
+  const printed = events.filter((event) => event.type !== 'config-changed').map((event) => JSON.stringify(event));
+  const leak = secretLeak(printed.join('\n'), secrets, 'the sync events');
+  if (leak) throw leak;
 }
 
 /** A fixed "now" for tests: the sandbox and the tap agree on it. */
