@@ -82,7 +82,11 @@ export function nextLink(linkPaths: readonly string[]): Paginator {
   };
 }
 
-/** Fetches pages until the paginator signals the end, refusing to fetch the same page twice. */
+/**
+ * Fetches pages until the paginator signals the end, refusing to fetch the same page twice. The
+ * next page is requested as soon as this one names it, so it arrives while this one's records are
+ * transformed and written.
+ */
 export async function* paginate(
   send: (request: HttpRequest) => Promise<HttpResponse>,
   first: HttpRequest,
@@ -90,16 +94,22 @@ export async function* paginate(
   recordsAt: (body: unknown) => unknown[],
 ): AsyncGenerator<Page> {
   const seen = new Set<string>();
-  let request: HttpRequest | undefined = paginator.first ? paginator.first(first) : first;
-  while (request) {
+  const fetch = (request: HttpRequest) => {
     const key = JSON.stringify([request.url, request.query, request.body]);
-    if (seen.has(key)) {
-      throw new SyncError(`the API returned the same page position twice for ${new URL(request.url).pathname}; stopping to avoid an endless loop`);
-    }
+    const response = seen.has(key)
+      ? Promise.reject(new SyncError(`the API returned the same page position twice for ${new URL(request.url).pathname}; stopping to avoid an endless loop`))
+      : send(request).then((answer) => ({ request, response: answer }));
     seen.add(key);
-    const response = await send(request);
+    // A page prefetched for a reader that stopped early is dropped, its failure with it.
+    response.catch(() => undefined);
+    return response;
+  };
+  let next: Promise<{ request: HttpRequest; response: HttpResponse }> | undefined = fetch(paginator.first ? paginator.first(first) : first);
+  while (next) {
+    const { request, response } = await next;
     const records = recordsAt(response.body);
+    const following = paginator.next(request, response.body, records);
+    next = following && fetch(following);
     yield { request, response, records };
-    request = paginator.next(request, response.body, records);
   }
 }
