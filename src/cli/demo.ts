@@ -1,7 +1,4 @@
 import type { Argv } from 'yargs';
-import { runDemo } from '../demo/pipeline.js';
-import { demoReport } from '../demo/report.js';
-import { createProgress } from '../demo/progress.js';
 import { LOG_LEVELS, type LogLevel } from '../util/log.js';
 import { runCommand } from './run.js';
 
@@ -21,6 +18,8 @@ export function builder(yargs: Argv): Argv<DemoArgs> {
 
 export async function handler(args: DemoArgs): Promise<void> {
   await runCommand(args['log-level'], async (logger) => {
+    // Loaded here, not at start-up: DuckDB's native binding and the sandboxes would slow every other command.
+    const [{ runDemo }, { demoReport }, { createProgress }] = await Promise.all([import('../demo/pipeline.js'), import('../demo/report.js'), import('../demo/progress.js')]);
     const progress = createProgress(process.stderr);
     const result = await runDemo({ database: args.database, logger, onEvent: progress.onEvent });
     progress.done();

@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { startAllSandboxes } from '../sandbox/index.js';
 import { InputError } from '../util/errors.js';
 import { runCommand } from './run.js';
 
@@ -28,6 +27,8 @@ export async function handler(args: SandboxArgs): Promise<void> {
   await runCommand('info', async (logger) => {
     if (!(args.faults >= 0 && args.faults <= 1)) throw new InputError('--faults must be a share between 0 and 1, e.g. 0.1');
     if (!(args.scale > 0)) throw new InputError('--scale must be a positive number');
+    // Loaded only by this command: the simulated APIs are no part of a sync.
+    const { startAllSandboxes } = await import('../sandbox/index.js');
     const sandbox = await startAllSandboxes({ port: args.port, seed: args.seed, scale: args.scale, faults: { rate: args.faults } });
     const config = sandbox.tapConfig({ start_date: '2020-01-01T00:00:00Z' });
     if (args['config-out']) writeFileSync(args['config-out'], JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
