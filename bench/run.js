@@ -1,16 +1,57 @@
-// The benchmark set: `npm run bench`. Each benchmark measures tap-convo against a baseline in the
-// same run and returns a markdown section; this runner prints them and writes bench/results.md
-// with the machine they were measured on.
+// The benchmark set: `npm run bench` runs every benchmark in sequence; `node bench/run.js overhead
+// memory` runs only those named. Each measures tap-convo against a baseline in the same run; this
+// runner prints a summary table and writes it, with each benchmark's section and the machine, to
+// bench/results.md.
 import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { formatNumber, formatSection, machine, markdownTable, verdict } from './lib.js';
+import { benchMemory } from './memory.js';
+import { benchOverhead } from './overhead.js';
+import { benchRateLimit } from './rate-limit.js';
+import { benchRequests } from './requests.js';
 import { benchTarget, formatFigures } from './target.js';
 
-const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-const sections = [];
+/** target.js keeps its own figures; here they become a section like the others'. */
+async function target() {
+  const figures = await benchTarget();
+  return {
+    title: `Target: target-convo-duckdb vs DuckDB read_json (${figures.rows.toLocaleString('en-US')} rows)`,
+    figures: [{ name: 'target rows/s ÷ read_json rows/s', value: figures.ratio, unit: '×', digits: 2, goal: '≥ 1.0', pass: figures.ratio >= 1 }],
+    details: formatFigures(figures),
+  };
+}
 
-const target = await benchTarget();
-sections.push(`## Target: target-convo-duckdb vs DuckDB read_json (${target.rows.toLocaleString('en')} rows)\n\n${formatFigures(target)}`);
+const BENCHES = { target, overhead: benchOverhead, 'rate-limit': benchRateLimit, requests: benchRequests, memory: benchMemory };
 
-const report = [`# Benchmark results`, '', `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}.`, '', ...sections, ''].join('\n');
+const chosen = process.argv.slice(2);
+const unknown = chosen.filter((name) => !(name in BENCHES));
+if (unknown.length) {
+  process.stderr.write(`unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}\n`);
+  process.exit(2);
+}
+
+const results = [];
+for (const [name, bench] of Object.entries(BENCHES)) {
+  if (chosen.length && !chosen.includes(name)) continue;
+  process.stderr.write(`bench ${name}…\n`);
+  const started = performance.now();
+  const result = await bench();
+  process.stderr.write(`bench ${name} done in ${formatNumber((performance.now() - started) / 1000, 0)} s\n`);
+  results.push(result);
+}
+
+const host = machine();
+const summary = markdownTable(
+  ['benchmark', 'figure', 'measured', 'goal', 'result'],
+  results.flatMap((r) => r.figures.map((f) => [r.title.split(':')[0], f.name, `${formatNumber(f.value, f.digits)}${f.unit}`, f.goal, verdict(f.pass)])),
+);
+const report = [
+  '# Benchmark results',
+  '',
+  `Measured ${host.date} on ${host.cores} × ${host.cpu}, ${host.ramGiB} GiB RAM, Node ${host.node}.`,
+  '',
+  summary,
+  '',
+  ...results.map(formatSection),
+].join('\n');
 writeFileSync(new URL('./results.md', import.meta.url), report);
 process.stdout.write(report);
