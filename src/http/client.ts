@@ -54,6 +54,13 @@ export interface HttpClientOptions {
   dispatcher?: Dispatcher;
 }
 
+/**
+ * The rate limit's window: one second and a margin for the delay between our start stamp and the
+ * server's arrival stamp. 25 ms held zero 429s against the sandbox with the test suite loading both
+ * cores; the margin is the share of the limit given up (2.5 %).
+ */
+const RATE_WINDOW_MS = 1025;
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -70,11 +77,10 @@ export class HttpClient {
 
   constructor(private readonly options: HttpClientOptions) {
     const perSecond = options.requestsPerSecond;
-    // A small margin over one second absorbs scheduling jitter between our clock and the server's.
     this.queue =
       perSecond >= 1
-        ? new PQueue({ concurrency: options.concurrency ?? 4, intervalCap: Math.floor(perSecond), interval: 1050, strict: true })
-        : new PQueue({ concurrency: 1, intervalCap: 1, interval: Math.ceil(1050 / perSecond), strict: true });
+        ? new PQueue({ concurrency: options.concurrency ?? 4, intervalCap: Math.floor(perSecond), interval: RATE_WINDOW_MS, strict: true })
+        : new PQueue({ concurrency: 1, intervalCap: 1, interval: Math.ceil(RATE_WINDOW_MS / perSecond), strict: true });
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.sleep = options.sleep ?? defaultSleep;
