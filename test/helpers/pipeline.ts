@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { basename, dirname, join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { withDatabaseFile } from './duckdb.js';
 import type { RunningSandbox } from '../../src/sandbox/server.js';
 import { ROOT, runBinary, writeJson } from './binary.js';
 
@@ -113,18 +113,13 @@ export function pipeline(options: PipelineOptions): Promise<PipelineRun> {
 }
 
 /** Every table of a DuckDB file, rows in a stable order, for comparing whole loads. */
-export async function tables(database: string): Promise<Record<string, unknown[]>> {
-  const instance = await DuckDBInstance.create(database);
-  const connection = await instance.connect();
-  const out: Record<string, unknown[]> = {};
-  try {
+export function tables(database: string): Promise<Record<string, unknown[]>> {
+  return withDatabaseFile(database, async (connection) => {
+    const out: Record<string, unknown[]> = {};
     const names = (await connection.runAndReadAll(`SELECT table_name FROM information_schema.tables ORDER BY 1`)).getRowObjectsJson().map((r) => String(r.table_name));
     for (const name of names) out[name] = (await connection.runAndReadAll(`SELECT * FROM "${name}" ORDER BY ALL`)).getRowObjectsJson();
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-  return out;
+    return out;
+  });
 }
 
 /** Writes a tap config for every provider of `sandbox`: `settings` at the top, `providerSettings` in each block. */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { queryDatabase } from '../helpers/duckdb.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAllSandboxes } from '../../src/sandbox/index.js';
 import type { RunningSandbox } from '../../src/sandbox/server.js';
@@ -163,16 +163,6 @@ const record = (id: string, n: unknown = 1) => JSON.stringify({ type: 'RECORD', 
 const state = (last: string) => JSON.stringify({ type: 'STATE', value: { bookmarks: { users: { last } } } });
 const lines = (...items: string[]) => items.join('\n') + '\n';
 
-async function tableRows(database: string, sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(database);
-  const connection = await instance.connect();
-  try {
-    return (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
 
 /** A target case: the database is named after the case, so its rows can be read afterwards. */
 function targetCase(name: string, input: string[], expectation: Expectation, kept?: { ids: string[]; states: unknown[] }): BadInputCase {
@@ -187,7 +177,7 @@ function targetCase(name: string, input: string[], expectation: Expectation, kep
     check: kept
       ? async (run) => {
           expect(run.lines.map((line) => line.value)).toEqual(kept.states);
-          expect(await tableRows(database(), 'SELECT id FROM users ORDER BY id')).toEqual(kept.ids.map((id) => ({ id })));
+          expect(await queryDatabase(database(), 'SELECT id FROM users ORDER BY id')).toEqual(kept.ids.map((id) => ({ id })));
         }
       : undefined,
   };

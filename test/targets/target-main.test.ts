@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { queryDatabase } from '../helpers/duckdb.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runBinary, tempDir, writeJson } from '../helpers/binary.js';
 import { FIXTURES } from './duckdb/helpers.js';
@@ -9,16 +9,6 @@ import { FIXTURES } from './duckdb/helpers.js';
 // These run the built binary (dist/, built by `npm test` before vitest), as a pipeline would.
 const fixture = (name: string) => readFileSync(new URL(`${name}.jsonl`, FIXTURES), 'utf8');
 
-async function query(database: string, sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(database);
-  const connection = await instance.connect();
-  try {
-    return (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
 
 let dir: string;
 beforeAll(() => {
@@ -33,7 +23,7 @@ describe('target-convo-duckdb', () => {
     expect(run.code).toBe(0);
     expect(run.lines).toEqual([{ type: 'STATE', value: { bookmarks: { deals: { round: 3 } } } }]);
     expect(run.stderr).not.toMatch(/CRITICAL/);
-    expect(await query(database, 'SELECT id, stage FROM deals ORDER BY id')).toEqual([
+    expect(await queryDatabase(database, 'SELECT id, stage FROM deals ORDER BY id')).toEqual([
       { id: 'd1', stage: 'closed' },
       { id: 'd2', stage: 'lost' },
       { id: 'd3', stage: 'open' },
@@ -48,7 +38,7 @@ describe('target-convo-duckdb', () => {
     expect(run.stderr.split('\n').filter((line) => line.startsWith('CRITICAL'))).toEqual(['CRITICAL line 5: record does not match its schema: record.count must be integer (stream users)']);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.lines).toEqual([{ type: 'STATE', value: { bookmarks: { users: { last_id: 2 } } } }]);
-    expect(await query(database, 'SELECT id FROM users ORDER BY id')).toEqual([{ id: '1' }, { id: '2' }]);
+    expect(await queryDatabase(database, 'SELECT id FROM users ORDER BY id')).toEqual([{ id: '1' }, { id: '2' }]);
   });
 
   it('merges config files and lets --database override them', async () => {
@@ -57,7 +47,7 @@ describe('target-convo-duckdb', () => {
     const second = writeJson(dir, 'second.json', { schema: 'raw', add_record_metadata: true });
     const run = await runBinary('target-convo-duckdb', ['--config', first, '--config', second, '--database', database], { input: fixture('no_key_append') });
     expect(run.code).toBe(0);
-    expect(await query(database, 'SELECT count(*) AS n, count(_sdc_batched_at) AS batched FROM raw.page_views')).toEqual([{ n: '3', batched: '3' }]);
+    expect(await queryDatabase(database, 'SELECT count(*) AS n, count(_sdc_batched_at) AS batched FROM raw.page_views')).toEqual([{ n: '3', batched: '3' }]);
   });
 
   it.each([
