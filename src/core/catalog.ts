@@ -88,7 +88,7 @@ export interface StreamPlan {
   incremental: boolean;
 }
 
-function streamMetadata(entry: CatalogEntry | undefined, breadcrumb: string[]): Record<string, unknown> {
+export function streamMetadata(entry: CatalogEntry | undefined, breadcrumb: string[]): Record<string, unknown> {
   const key = JSON.stringify(breadcrumb);
   return entry?.metadata?.find((m) => JSON.stringify(m.breadcrumb) === key)?.metadata ?? {};
 }

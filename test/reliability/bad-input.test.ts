@@ -138,6 +138,15 @@ const tapCases: BadInputCase[] = [
     expect: { exit: 0 },
     check: (run) => expect(run.lines.map((line) => line.type)).toEqual(['STATE']),
   },
+  {
+    name: 'catalog selecting a stream of a provider the config lacks',
+    args: () => ['--config', ok(), '--catalog', file('catalog-unconfigured.json', { streams: [selected('clari_copilot_users')] })],
+    expect: { exit: 0 },
+    check: (run) => {
+      expect(run.stderr.split('\n').filter((line) => line.startsWith('WARNING'))).toEqual(['WARNING catalog selects clari_copilot_users, but the config has no clari_copilot block: skipped']);
+      expect(run.lines.map((line) => line.type)).toEqual(['STATE']);
+    },
+  },
   // Flags
   { name: 'an unknown flag', args: () => ['--config', ok(), '--catalgo', 'x.json'], expect: { exit: 2, critical: /^CRITICAL Unknown argument: catalgo; see tap-convo --help$/ } },
   { name: '--about with an unknown format', args: () => ['--about', '--format', 'yaml'], expect: { exit: 2, critical: /^CRITICAL Invalid values: Argument: format, Given: "yaml", Choices: "text", "json", "markdown"; see tap-convo --help$/ } },
