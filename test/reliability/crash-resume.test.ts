@@ -81,7 +81,9 @@ describe.concurrent('killed with SIGKILL and rerun from the last STATE', () => {
     try {
       const options: PipelineOptions = { config, catalog, database, batchSizeRows: BATCH_SIZE_ROWS };
       const killed = await pipeline({ ...options, ...kill() });
-      expect(killed.tapCode, killed.tapErrors).toBeNull();
+      // Killed (null), or, for a cut inside its last write, already gone with everything written (0):
+      // either way the target reads the stream cut at that byte.
+      expect([null, 0], killed.tapErrors).toContain(killed.tapCode);
       // A cut line is a bad last line to the target: it commits what came before and exits 1.
       expect([0, 1, null]).toContain(killed.targetCode);
       const resumed = await resume(options, killed, slug);
