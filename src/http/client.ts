@@ -165,10 +165,10 @@ export class HttpClient {
       if (isRetryableStatus(status)) {
         if (status === 429) this.requests.rateLimited++;
         const retryAfter = response.headers['retry-after'];
-        const answer = { status, body: text.length ? await this.parse(text, status) : undefined };
+        const answer = { status, body: text.length ? this.parse(text, status) : undefined };
         throw new Retryable(`HTTP ${status}`, parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter), answer);
       }
-      const body = text.length ? await this.parse(text, status) : undefined;
+      const body = text.length ? this.parse(text, status) : undefined;
       if (status < 200 || status >= 300) {
         throw new HttpStatusError(status, body, endpoint, `${this.options.provider}: ${endpoint} answered HTTP ${status}${describeBody(body)}`);
       }
@@ -186,9 +186,9 @@ export class HttpClient {
     }
   }
 
-  private async parse(text: string, status: number): Promise<unknown> {
+  private parse(text: string, status: number): unknown {
     try {
-      return await parseJsonExact(text);
+      return parseJsonExact(text);
     } catch {
       if (status >= 200 && status < 300) throw new Retryable('unreadable JSON body (truncated?)');
       return text.slice(0, 200);
