@@ -22,6 +22,8 @@ const NOW = EPOCH.plus({ days: 10 });
 const items = Array.from({ length: 30 }, (_, i) => ({ id: `i${i}`, at: formatInstant(EPOCH.plus({ hours: 6 * i })), owner: `o${i % 3}`, extra: 'x' }));
 let requests: URL[] = [];
 let expireNextCursor = false;
+/** Holds the notes answer for `item` until a notes request for `until` arrives (or a second passes); `log` records the order. */
+let holdNotes: { item: string; until: string; log: string[]; release?: () => void } | undefined;
 let server: Server;
 let baseUrl: string;
 
@@ -45,7 +47,20 @@ beforeAll(async () => {
     }
     if (url.pathname === '/notes') {
       const ids = url.searchParams.getAll('item');
-      return json(200, { notes: ids.flatMap((id) => [{ id: `${id}-a`, item: id }, { id: `${id}-b`, item: id }]) });
+      const answer = () => json(200, { notes: ids.flatMap((id) => [{ id: `${id}-a`, item: id }, { id: `${id}-b`, item: id }]) });
+      if (!holdNotes) return answer();
+      const hold = holdNotes;
+      hold.log.push(`start ${ids.join()}`);
+      if (ids.includes(hold.until)) hold.release?.();
+      if (!ids.includes(hold.item)) return answer();
+      const timer = setTimeout(() => hold.release?.(), 1_000);
+      hold.release = () => {
+        clearTimeout(timer);
+        hold.release = undefined;
+        hold.log.push(`end ${hold.item}`);
+        answer();
+      };
+      return;
     }
     if (url.pathname === '/owners') return json(200, { owners: items.map((it) => ({ id: it.owner })) });
     json(404, {});
@@ -56,6 +71,7 @@ beforeAll(async () => {
   const schema = (properties: JsonRecord) => JSON.stringify({ type: 'object', properties });
   writeFileSync(`${CATALOG_DIR}toy/items.json`, schema({ id: { type: 'string' }, at: { type: 'string', format: 'date-time' }, owner: { type: 'string' }, extra: { type: 'string' } }));
   writeFileSync(`${CATALOG_DIR}toy/notes.json`, schema({ id: { type: 'string' }, item: { type: 'string' } }));
+  writeFileSync(`${CATALOG_DIR}toy/comments.json`, schema({ id: { type: 'string' }, item: { type: 'string' } }));
   writeFileSync(`${CATALOG_DIR}toy/owners.json`, schema({ id: { type: 'string' } }));
 });
 
@@ -78,6 +94,14 @@ const streams: StreamDefinition[] = [
     primaryKey: ['id'],
     parent: { stream: 'toy_items', batchSize: 5 },
     request: ({ parents }) => ({ method: 'GET', path: '/notes', query: { item: parents.map((p) => String(p.id)) } }),
+    recordsAt: ['notes'],
+    selectedByDefault: false,
+  },
+  {
+    name: 'toy_comments',
+    primaryKey: ['id'],
+    parent: { stream: 'toy_items', batchSize: 1, concurrency: 2 },
+    request: ({ parents }) => ({ method: 'GET', path: '/notes', query: { item: String(parents[0]!.id) } }),
     recordsAt: ['notes'],
     selectedByDefault: false,
   },
@@ -156,6 +180,17 @@ describe('runSync', () => {
     const batches = requests.filter((u) => u.pathname === '/notes').map((u) => u.searchParams.getAll('item').length);
     expect(batches).toEqual([5, 5, 5, 5, 5, 5]);
     expect(run.final.bookmarks.toy_notes).toBeUndefined();
+  });
+
+  it('starts the next child request as soon as the oldest is emitted, not when its whole group is done, keeping parent order', async () => {
+    holdNotes = { item: 'i1', until: 'i2', log: [] };
+    try {
+      const run = await sync({ catalog: select('toy_comments'), endDate: '2026-01-02T00:00:00Z' });
+      expect(holdNotes.log.slice(0, 4)).toEqual(['start i0', 'start i1', 'start i2', 'end i1']);
+      expect(run.records('toy_comments').map((r) => r.item)).toEqual(['i0', 'i0', 'i1', 'i1', 'i2', 'i2', 'i3', 'i3']);
+    } finally {
+      holdNotes = undefined;
+    }
   });
 
   it('emits each primary key once for distinct streams', async () => {

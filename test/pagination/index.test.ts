@@ -37,6 +37,18 @@ describe('paginate', () => {
     expect(sent.map((r) => r.query)).toEqual([undefined, { page: 'b' }]);
   });
 
+  it('asks for the next page before the current one is handed on, and hands on a page before a repeat fails', async () => {
+    const bodies = [{ items: [1], next: 'b' }, { items: [2], next: 'b' }];
+    const sent: HttpRequest[] = [];
+    const pages = paginate(async (request) => ((sent.push(request), { status: 200, headers: {}, body: bodies[sent.length - 1] })), { method: 'GET', url: 'http://x/y' }, cursorInQuery('next', 'page'), (b) => (b as { items: unknown[] }).items);
+    const first = await pages.next();
+    expect(first.value?.records).toEqual([1]);
+    expect(sent.map((r) => r.query)).toEqual([undefined, { page: 'b' }]);
+    expect((await pages.next()).value?.records).toEqual([2]);
+    await expect(pages.next()).rejects.toThrow('the API returned the same page position twice for /y');
+    expect(sent).toHaveLength(2);
+  });
+
   it('refuses to fetch the same page twice (a server repeating its token)', async () => {
     const pages = paginate(async () => ({ status: 200, headers: {}, body: { next: 'same' } }), { method: 'GET', url: 'http://x/y' }, cursorInQuery('next', 'page'), () => []);
     await expect(async () => {
