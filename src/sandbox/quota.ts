@@ -1,4 +1,5 @@
 import type { DateTime } from 'luxon';
+import { quotaWindowStart, type QuotaPeriod } from '../core/quota.js';
 
 /**
  * Counts requests per period of the sandbox clock and refuses them once the period's budget is spent:
@@ -10,13 +11,12 @@ export class PeriodQuota {
 
   constructor(
     readonly limit: number,
-    /** The start of the period `now` lies in. */
-    private readonly periodStart: (now: DateTime) => DateTime,
+    private readonly period: QuotaPeriod,
   ) {}
 
   /** Spends one request of the current period, or returns false when none is left. */
   admit(now: DateTime): boolean {
-    const startMs = this.periodStart(now).toMillis();
+    const startMs = quotaWindowStart(this.period, now).toMillis();
     if (startMs !== this.periodStartMs) {
       this.periodStartMs = startMs;
       this.used = 0;
@@ -26,11 +26,3 @@ export class PeriodQuota {
     return true;
   }
 }
-
-export const utcDayStart = (now: DateTime): DateTime => now.toUTC().startOf('day');
-
-/** CLARI-OAS: "Week starts every Sunday 0 GMT"; luxon numbers weekdays Monday = 1 … Sunday = 7. */
-export const sundayWeekStart = (now: DateTime): DateTime => {
-  const day = utcDayStart(now);
-  return day.minus({ days: day.weekday % 7 });
-};

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { PeriodQuota, sundayWeekStart } from '../quota.js';
+import { PeriodQuota } from '../quota.js';
 import { rngFor } from '../random.js';
 import type { SandboxOptions, SandboxProvider, SandboxRequest, SandboxResponse } from '../types.js';
 import { Tenant, type ApiRecord, type ClariCopilotDataset, type Page } from './dataset.js';
@@ -53,7 +53,7 @@ export function createClariCopilotSandbox(options: SandboxOptions, settings: Cla
     historicalCalls: Math.max(1, Math.round((settings.historicalCalls ?? 1500) * options.scale)),
     users: settings.users ?? Math.min(1000, Math.max(4, Math.round(12 * options.scale))),
   });
-  const quota = new PeriodQuota(settings.weeklyQuota ?? 100_000, sundayWeekStart);
+  const quota = new PeriodQuota(settings.weeklyQuota ?? 100_000, 'week');
   const flakiness = rngFor(options.seed, 'clari-copilot', 'flaky-502');
   const flakyRate = settings.flaky502Rate ?? 0.02;
   const templatesKey = settings.scorecardTemplatesKey ?? 'scorecardTemplates';

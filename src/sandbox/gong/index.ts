@@ -1,5 +1,5 @@
 import { Duration } from 'luxon';
-import { PeriodQuota, utcDayStart } from '../quota.js';
+import { PeriodQuota } from '../quota.js';
 import { rngFor } from '../random.js';
 import type { SandboxOptions, SandboxProvider } from '../types.js';
 import { GONG_PAGE_SIZE, GongApi } from './api.js';
@@ -68,7 +68,7 @@ export function createGongSandbox(options: SandboxOptions, settings: GongSandbox
   });
   const auth = new GongAuth(options.now, settings.accessTokenLifetime ?? Duration.fromObject({ days: 1 }), rngFor(options.seed, 'gong', 'tokens'));
   const cursors = new CursorCodec(`gong-sandbox-${options.seed}`, settings.cursorLifetime ?? Duration.fromObject({ minutes: 5 }), options.now, GONG_PAGE_SIZE);
-  const api = new GongApi(data, auth, cursors, options.now, rngFor(options.seed, 'gong', 'request-ids'), PREFIX, new PeriodQuota(settings.dailyQuota ?? 10_000, utcDayStart));
+  const api = new GongApi(data, auth, cursors, options.now, rngFor(options.seed, 'gong', 'request-ids'), PREFIX, new PeriodQuota(settings.dailyQuota ?? 10_000, 'day'));
   return {
     prefix: PREFIX,
     configKey: PREFIX,
