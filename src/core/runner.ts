@@ -244,10 +244,10 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
   }
 
   async function* readPages(stream: StreamDefinition, context: RequestContext<ProviderConfig>, run: ProviderRun): AsyncGenerator<Page> {
-    const send = async (request: HttpRequest): Promise<HttpResponse> => {
+    const send = async (request: HttpRequest, peek?: (text: string) => void): Promise<HttpResponse> => {
       run.ledger?.spend();
       try {
-        return await run.client.send(run.provider.beforeSend?.(request, { traffic: run.client.requests, logger: options.logger }) ?? request);
+        return await run.client.send(run.provider.beforeSend?.(request, { traffic: run.client.requests, logger: options.logger }) ?? request, peek);
       } catch (error) {
         if (!(error instanceof HttpStatusError)) throw error;
         // The client retries every 429 it can wait out; one it hands back is the quota (a long Retry-After, or the provider's quota answer).

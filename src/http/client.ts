@@ -62,6 +62,16 @@ export interface HttpClientOptions {
  */
 const RATE_WINDOW_MS = 1040;
 
+/**
+ * Resolves once a request dispatched now has been written. undici reuses a keep-alive socket one
+ * full event-loop turn after its response completes (client-h1 `onMessageComplete`), then checks the
+ * idle socket in one more check phase before writing (GHSA-35p6-xmwp-9g52); a synchronous parse
+ * started any sooner holds the next request back for as long as it runs.
+ */
+const onTheWire = async () => {
+  for (let turn = 0; turn < 2; turn++) await new Promise(setImmediate);
+};
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -88,7 +98,11 @@ export class HttpClient {
     this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connections: 8 });
   }
 
-  async send(req: HttpRequest): Promise<HttpResponse> {
+  /**
+   * Sends a request, retrying what can be retried. `peek` sees the raw text of a 2xx body before it
+   * is parsed; the parse then waits until a request `peek` started has gone out (see `onTheWire`).
+   */
+  async send(req: HttpRequest, peek?: (text: string) => void): Promise<HttpResponse> {
     const endpoint = `${req.method} ${new URL(req.url).pathname}`;
     let waited = 0;
     let refreshed = false;
@@ -101,7 +115,7 @@ export class HttpClient {
           if (!(await this.options.auth.refresh!())) throw renewalFor;
           renewalFor = undefined;
         }
-        return await this.queue.add(() => this.once(req, endpoint));
+        return await this.queue.add(() => this.once(req, endpoint, peek));
       } catch (error) {
         if (error instanceof HttpStatusError && (error.status === 401 || error.status === 403)) {
           if (error.status === 401 && !refreshed && this.options.auth.refresh) {
@@ -134,7 +148,7 @@ export class HttpClient {
     }
   }
 
-  private async once(req: HttpRequest, endpoint: string): Promise<HttpResponse> {
+  private async once(req: HttpRequest, endpoint: string, peek?: (text: string) => void): Promise<HttpResponse> {
     const url = new URL(req.url);
     for (const [key, value] of Object.entries(req.query ?? {})) {
       if (value === undefined) continue;
@@ -167,6 +181,10 @@ export class HttpClient {
         const retryAfter = response.headers['retry-after'];
         const answer = { status, body: text.length ? this.parse(text, status) : undefined };
         throw new Retryable(`HTTP ${status}`, parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter), answer);
+      }
+      if (peek && status >= 200 && status < 300) {
+        peek(text);
+        await onTheWire();
       }
       const body = text.length ? this.parse(text, status) : undefined;
       if (status < 200 || status >= 300) {

@@ -1,3 +1,4 @@
+import diagnostics from 'node:diagnostics_channel';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -178,6 +179,33 @@ describe('HttpClient against a real loopback server', () => {
     // machine can slip by a few tens of ms, so the check allows that much, well clear of the
     // near-zero spacing an unlimited client would show.
     for (let i = 3; i < arrivals.length; i++) expect(arrivals[i]! - arrivals[i - 3]!).toBeGreaterThanOrEqual(950);
+  });
+
+  it('shows peek the text of a 2xx body, and writes the request peek starts before parsing the body', async () => {
+    const url = await serve((req, res) => {
+      if (req.url === '/missing') res.statusCode = 404;
+      res.end(req.url === '/p1' ? '{"next":"/p2"}' : '{}');
+    });
+    const client = realClient(100);
+    const events: string[] = [];
+    const onSendHeaders = (message: unknown) => void events.push(`wrote ${(message as { request: { path: string } }).request.path}`);
+    diagnostics.subscribe('undici:client:sendHeaders', onSendHeaders);
+    try {
+      let second: Promise<unknown> | undefined;
+      await client.send({ method: 'GET', url: `${url}/p1` }, (text) => {
+        events.push(`peeked ${text}`);
+        second = client.send({ method: 'GET', url: `${url}/p2` });
+      });
+      events.push('p1 answered');
+      await second;
+      const peeked: string[] = [];
+      await expect(client.send({ method: 'GET', url: `${url}/missing` }, (text) => void peeked.push(text))).rejects.toThrow('HTTP 404');
+      expect(peeked).toEqual([]);
+    } finally {
+      diagnostics.unsubscribe('undici:client:sendHeaders', onSendHeaders);
+      await client.close();
+    }
+    expect(events.slice(0, 4)).toEqual(['wrote /p1', 'peeked {"next":"/p2"}', 'wrote /p2', 'p1 answered']);
   });
 
   /** A client whose OAuth credentials come from the loopback server's /token. */
