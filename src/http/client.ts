@@ -15,6 +15,10 @@ export interface HttpRequest {
   query?: Record<string, QueryValue>;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Sent without credentials, for an endpoint that needs none; asking for them could rotate a refresh token. */
+  anonymous?: boolean;
+  /** The answer's body is handed back as text, not parsed as JSON (an XML document). */
+  text?: boolean;
 }
 
 export interface HttpResponse {
@@ -154,7 +158,7 @@ export class HttpClient {
       if (value === undefined) continue;
       for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(item));
     }
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'tap-convo', ...req.headers, ...(await this.options.auth.headers()) };
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'tap-convo', ...req.headers, ...(req.anonymous ? {} : await this.options.auth.headers()) };
     let payload: string | undefined;
     if (req.body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -186,7 +190,7 @@ export class HttpClient {
         peek(text);
         await onTheWire();
       }
-      const body = text.length ? this.parse(text, status) : undefined;
+      const body = text.length ? (req.text ? text : this.parse(text, status)) : undefined;
       if (status < 200 || status >= 300) {
         throw new HttpStatusError(status, body, endpoint, `${this.options.provider}: ${endpoint} answered HTTP ${status}${describeBody(body)}`);
       }

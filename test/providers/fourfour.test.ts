@@ -337,6 +337,17 @@ describe('Four/Four discovery', () => {
     expect(logger.lines).toContain('WARNING Four/Four: $metadata declares no field created_at on Insights, which fourfour_insights is filtered and bookmarked on');
   });
 
+  it('retries a $metadata answer that fails for a moment, still without a token', async () => {
+    const fixture = await startFourfour();
+    let failures = 1;
+    fixture.onAnswer = (request, answer) => (request.path === '/odata/$metadata' && failures-- > 0 ? { status: 503, headers: { 'retry-after': '0' }, body: { error: { message: 'warming up' } } } : answer);
+    const logger = memoryLogger();
+    const catalog = await discover([provider], fixture.config, logger);
+    expect(catalog.streams).toHaveLength(21);
+    expect(fixture.log().map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual(['GET /odata/$metadata 503', 'GET /odata/$metadata 200']);
+    expect(logger.lines.filter((l) => l.startsWith('WARNING'))).toEqual([expect.stringMatching(/^WARNING Four\/Four: GET \/fourfour\/odata\/\$metadata HTTP 503; retry 1 in 0\.0 s$/)]);
+  });
+
   it('falls back to the built-in schemas with a warning when $metadata cannot be reached', async () => {
     const fixture = await startFourfour();
     await fixture.sandbox.close();
@@ -346,6 +357,10 @@ describe('Four/Four discovery', () => {
     for (const entry of catalog.streams) {
       expect(entry.schema).toEqual(loadSchema(fourfour, fourfour.streams.find((s) => s.name === entry.stream)!));
     }
-    expect(logger.lines.filter((l) => l.startsWith('WARNING'))).toEqual([expect.stringMatching(/^WARNING Four\/Four: live schema discovery failed \(.+\); using the built-in schemas$/)]);
+    // Discovery retries once (a second attempt, not the sync's eight), then falls back.
+    expect(logger.lines.filter((l) => l.startsWith('WARNING'))).toEqual([
+      expect.stringMatching(/^WARNING Four\/Four: GET \/fourfour\/odata\/\$metadata ECONNREFUSED; retry 1 in \d\.\d s$/),
+      expect.stringMatching(/^WARNING Four\/Four: live schema discovery failed \(.+ still failing after 2 attempts \(ECONNREFUSED\); try again later\); using the built-in schemas$/),
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
-import { request } from 'undici';
+import type { HttpRequest, HttpResponse } from '../../http/client.js';
 import type { JsonSchema } from '../../protocol/messages.js';
 
 /** CSDL primitive types as JSON Schema, for the values the OData JSON format writes for them. */
@@ -125,13 +125,11 @@ export function csdlToJsonSchemas(xml: string): Map<string, JsonSchema> {
 }
 
 /**
- * Reads `<service root>/$metadata` and converts it. providers.md §3.1: it needs no auth, so no token
- * is spent (or rotated) to describe the API. The body is XML, which the JSON client cannot carry.
+ * Reads `<service root>/$metadata` through the provider's client (its retries and rate limit) and
+ * converts it. providers.md §3.1: it needs no auth, so it is sent without, and no token is spent
+ * (or rotated) to describe the API. A non-2xx answer rejects with the client's HttpStatusError.
  */
-export async function fetchEntitySetSchemas(serviceRoot: string, timeoutMs: number): Promise<Map<string, JsonSchema>> {
-  const url = `${serviceRoot}/$metadata`;
-  const response = await request(url, { headers: { accept: 'application/xml', 'user-agent': 'tap-convo' }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-  const text = await response.body.text();
-  if (response.statusCode !== 200) throw new Error(`GET ${new URL(url).pathname} answered HTTP ${response.statusCode}`);
-  return csdlToJsonSchemas(text);
+export async function fetchEntitySetSchemas(send: (request: HttpRequest) => Promise<HttpResponse>, serviceRoot: string): Promise<Map<string, JsonSchema>> {
+  const response = await send({ method: 'GET', url: `${serviceRoot}/$metadata`, headers: { accept: 'application/xml' }, anonymous: true, text: true });
+  return csdlToJsonSchemas(String(response.body ?? ''));
 }

@@ -59,9 +59,8 @@ export const fourfour: ProviderDefinition<FourfourConfig> = {
       : 'check fourfour.client_id, fourfour.client_secret and fourfour.refresh_token',
   // providers.md §3.1: the user and workspace the token belongs to.
   check: { method: 'GET', path: '/odata/me' },
-  async discoverSchemas(config, _send, logger) {
-    const timeoutMs = typeof config.request_timeout === 'number' ? config.request_timeout * 1000 : 60_000;
-    const bySet = await fetchEntitySetSchemas(`${baseUrlOf(config)}/odata`, timeoutMs);
+  async discoverSchemas(config, send, logger) {
+    const bySet = await fetchEntitySetSchemas(send, `${baseUrlOf(config)}/odata`);
     const schemas: Record<string, JsonSchema> = {};
     for (const { entitySet, since } of ENTITY_SETS) {
       const schema = bySet.get(entitySet);
