@@ -4,6 +4,7 @@ import type { RetryPolicy } from '../http/retry.js';
 import { paginate, type Page } from '../pagination/index.js';
 import type { JsonRecord } from '../protocol/messages.js';
 import { valueAt } from '../util/json.js';
+import { SyncError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { StreamPlan } from './catalog.js';
 import { createConformer } from './conform.js';
@@ -33,6 +34,12 @@ export interface SyncOptions {
 class RestartWindow extends Error {}
 
 const MAX_WINDOW_RESTARTS = 3;
+
+/** A request failure the user sees (retries spent, credentials refused), told with the stream it stopped. */
+function named(error: unknown, stream: StreamDefinition): unknown {
+  if (error instanceof SyncError && !(error instanceof QuotaExhausted)) error.message = `${stream.name}: ${error.message}`;
+  return error;
+}
 
 /** A stream and the selected streams that hang off it, read together so children follow parents. */
 interface Family {
@@ -249,13 +256,13 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
       try {
         return await run.client.send(run.provider.beforeSend?.(request, { traffic: run.client.requests, logger: options.logger }) ?? request, peek);
       } catch (error) {
-        if (!(error instanceof HttpStatusError)) throw error;
+        if (!(error instanceof HttpStatusError)) throw named(error, stream);
         // The client retries every 429 it can wait out; one it hands back is the quota (a long Retry-After, or the provider's quota answer).
         if (error.status === 429 && run.ledger) throw run.ledger.refused(error.message, error.retryAfterMs);
         const meaning = run.provider.interpretError?.(error, stream);
         if (meaning === 'empty') return { status: error.status, headers: {}, body: {} };
         if (meaning === 'restart-window') throw new RestartWindow(error.message);
-        throw error;
+        throw named(error, stream);
       }
     };
     const recordsAt = (body: unknown): unknown[] => {

@@ -102,7 +102,7 @@ describe('tap-convo (Singer) end to end', () => {
     wrong.gong!.access_key_secret = 'definitely-wrong-secret';
     const run = await tap(['--config', writeJson(dir, 'wrong.json', { start_date: config.start_date, gong: wrong.gong })]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/CRITICAL Gong refused the credentials \(HTTP 401 on POST \/gong\/v2\/calls\/extensive\); check gong\.access_key and gong\.access_key_secret/);
+    expect(run.stderr).toMatch(/CRITICAL gong_calls: Gong refused the credentials \(HTTP 401 on POST \/gong\/v2\/calls\/extensive\); check gong\.access_key and gong\.access_key_secret/);
     expect(run.stderr).not.toContain('definitely-wrong-secret');
   });
 

@@ -75,7 +75,7 @@ describe.concurrent('with 10% faults of every kind on all three providers', () =
     expect(failed.run.targetCode).toBe(0);
     const critical = failed.run.tapErrors.split('\n').filter((line) => line.startsWith('CRITICAL'));
     expect(critical).toHaveLength(1);
-    expect(critical[0]).toMatch(/^CRITICAL (Gong|Four\/Four): (GET|POST) \/\S+ still failing after 8 attempts \(HTTP 429\); try again later$/);
+    expect(critical[0]).toMatch(/^CRITICAL (gong|fourfour)_[a-z_]+: (Gong|Four\/Four): (GET|POST) \/\S+ still failing after 8 attempts \(HTTP 429\); try again later$/);
     expect(failed.run.tapErrors).not.toMatch(/^\s+at /m);
 
     const healed = await sandboxWithConfig(`healed-${afterRequests}`);
