@@ -267,6 +267,18 @@ describe('tap-convo (Airbyte) end to end', () => {
     expect(ofType(run, 'TRACE')[0]!.trace.error.message).toContain('source-defined cursor');
   });
 
+  it.each([
+    ['read without --catalog', ['read'], 'Missing required argument: catalog'],
+    ['check with an unknown flag', ['check', '--confg'], 'Unknown argument: confg'],
+  ])('%s: a TRACE config_error on stdout, one CRITICAL line on stderr, exit 2', async (_name, args, problem) => {
+    const run = await airbyte([...args, '--config', configPath]);
+    expect(run.code).toBe(2);
+    expect(run.lines.map((m) => [m.type, (m as Message).trace?.error?.failure_type])).toEqual([['TRACE', 'config_error']]);
+    expect(allProblems(run.lines)).toEqual([]);
+    expect((run.lines[0] as Message).trace.error.message).toBe(`${problem}; see tap-convo --help`);
+    expect(run.stderr).toBe(`CRITICAL ${problem}; see tap-convo --help\n`);
+  });
+
   it('ignores a provider block holding only the defaults the platform form fills in', async () => {
     const configured = PROVIDERS.filter((p) => config[p.key] !== undefined);
     const unused = PROVIDERS.find((p) => config[p.key] === undefined) ?? configured.at(-1)!;
