@@ -15,7 +15,10 @@ async function target() {
   const figures = await benchTarget();
   return {
     title: `Target: target-convo-duckdb vs DuckDB read_json (${figures.rows.toLocaleString('en-US')} rows)`,
-    figures: [{ name: 'target rows/s ÷ read_json rows/s', value: figures.ratio, unit: '×', digits: 2, goal: '≥ 1.0', pass: figures.ratio >= 1 }],
+    figures: [
+      { name: 'target rows/s ÷ read_json rows/s', value: figures.ratio, unit: '×', digits: 2, goal: '≥ 1.0', pass: figures.ratio >= 1 },
+      { name: 'DuckDB reading the Singer lines itself ÷ read_json (no checks, no upsert)', value: figures.readerRatio, unit: '×', digits: 2, goal: 'reference', pass: undefined },
+    ],
     details: formatFigures(figures),
   };
 }
