@@ -3,8 +3,8 @@ import { HttpStatusError, type HttpClient, type HttpRequest, type HttpResponse }
 import type { RetryPolicy } from '../http/retry.js';
 import { paginate, type Page } from '../pagination/index.js';
 import type { JsonRecord } from '../protocol/messages.js';
-import { valueAt } from '../util/json.js';
 import { SyncError } from '../util/errors.js';
+import { valueAt } from '../util/json.js';
 import type { Logger } from '../util/log.js';
 import type { StreamPlan } from './catalog.js';
 import { createConformer } from './conform.js';
