@@ -9,7 +9,8 @@ import {
   type ClariSandboxSettings,
 } from '../../src/sandbox/clari-copilot/index.js';
 import { CallTimeline, CLASS_COUNT, classRun } from '../../src/sandbox/clari-copilot/timeline.js';
-import { startSandbox, type RunningSandbox, type StartSandboxOptions } from '../../src/sandbox/server.js';
+import type { StartSandboxOptions } from '../../src/sandbox/server.js';
+import { startOneSandbox, type OneSandbox } from '../helpers/sandbox.js';
 
 /** A Tuesday afternoon; the dataset is anchored at 2026-03-10T00:00Z. */
 const START = DateTime.fromISO('2026-03-10T15:00:00Z', { zone: 'utc' });
@@ -17,24 +18,10 @@ const AUTH = { 'X-Api-Key': CLARI_COPILOT_SANDBOX_API_KEY, 'X-Api-Password': CLA
 const NOT_PROVIDED = { errorMessage: 'Credentials not provided!, see documentation: https://api-doc.copilot.clari.com' };
 const READ_PATHS = ['/calls', '/call-details?id=x', '/users', '/topics', '/v2/topics', '/scorecard', '/scorecard-template'];
 
-interface Harness {
-  server: RunningSandbox;
-  provider: ClariSandbox;
-  base: string;
-  clock: { now: DateTime };
-}
+type Harness = OneSandbox<ClariSandbox>;
 
-async function harness(settings: ClariSandboxSettings = {}, options: Partial<StartSandboxOptions> = {}): Promise<Harness> {
-  const clock = { now: START };
-  let provider: ClariSandbox | undefined;
-  const server = await startSandbox({
-    seed: 7,
-    now: () => clock.now,
-    unlimited: true,
-    ...options,
-    providers: (o) => [(provider = createClariCopilotSandbox(o, { flaky502Rate: 0, ...settings }))],
-  });
-  return { server, provider: provider!, base: server.baseUrls.clari_copilot!, clock };
+function harness(settings: ClariSandboxSettings = {}, options: Partial<StartSandboxOptions> = {}): Promise<Harness> {
+  return startOneSandbox(START, (o) => createClariCopilotSandbox(o, { flaky502Rate: 0, ...settings }), options);
 }
 
 async function get(url: string, headers: Record<string, string> = AUTH) {

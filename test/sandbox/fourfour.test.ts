@@ -14,29 +14,16 @@ import {
   type FourfourSandboxSettings,
 } from '../../src/sandbox/fourfour/index.js';
 import { ascending, cut, descending, type Run } from '../../src/sandbox/fourfour/runs.js';
-import { startSandbox, type RunningSandbox, type StartSandboxOptions } from '../../src/sandbox/server.js';
+import type { StartSandboxOptions } from '../../src/sandbox/server.js';
+import { startOneSandbox, type OneSandbox } from '../helpers/sandbox.js';
 
 const START = DateTime.fromISO('2026-03-10T15:00:00Z', { zone: 'utc' });
 const AUTH = { authorization: `Bearer ${FOURFOUR_SANDBOX_PERSONAL_TOKEN}` };
 
-interface Harness {
-  server: RunningSandbox;
-  provider: FourfourSandbox;
-  base: string;
-  clock: { now: DateTime };
-}
+type Harness = OneSandbox<FourfourSandbox>;
 
-async function harness(settings: FourfourSandboxSettings = {}, options: Partial<StartSandboxOptions> = {}): Promise<Harness> {
-  const clock = { now: START };
-  let provider: FourfourSandbox | undefined;
-  const server = await startSandbox({
-    seed: 7,
-    now: () => clock.now,
-    unlimited: true,
-    ...options,
-    providers: (o) => [(provider = createFourfourSandbox(o, settings))],
-  });
-  return { server, provider: provider!, base: server.baseUrls.fourfour!, clock };
+function harness(settings: FourfourSandboxSettings = {}, options: Partial<StartSandboxOptions> = {}): Promise<Harness> {
+  return startOneSandbox(START, (o) => createFourfourSandbox(o, settings), options);
 }
 
 async function get(url: string, headers: Record<string, string> = AUTH) {

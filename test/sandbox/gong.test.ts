@@ -15,31 +15,18 @@ import {
   type GongSandbox,
   type GongSandboxSettings,
 } from '../../src/sandbox/gong/index.js';
-import { startSandbox, type RunningSandbox, type StartSandboxOptions } from '../../src/sandbox/server.js';
+import type { StartSandboxOptions } from '../../src/sandbox/server.js';
+import { startOneSandbox, type OneSandbox } from '../helpers/sandbox.js';
 
 const START = DateTime.fromISO('2025-03-10T15:30:00Z', { zone: 'utc' });
 const BASIC = `Basic ${Buffer.from(`${GONG_SANDBOX_ACCESS_KEY}:${GONG_SANDBOX_ACCESS_KEY_SECRET}`).toString('base64')}`;
 const CLIENT_BASIC = `Basic ${Buffer.from(`${GONG_SANDBOX_CLIENT_ID}:${GONG_SANDBOX_CLIENT_SECRET}`).toString('base64')}`;
 const INT64_MAX = 9_223_372_036_854_775_807n;
 
-interface Harness {
-  sandbox: RunningSandbox;
-  gong: GongSandbox;
-  base: string;
-  clock: { now: DateTime };
-}
+type Harness = OneSandbox<GongSandbox>;
 
-async function startGong(settings: GongSandboxSettings = {}, options: Partial<StartSandboxOptions> = {}): Promise<Harness> {
-  const clock = { now: START };
-  let gong: GongSandbox | undefined;
-  const sandbox = await startSandbox({
-    seed: 7,
-    unlimited: true,
-    now: () => clock.now,
-    ...options,
-    providers: (o) => [(gong = createGongSandbox(o, settings))],
-  });
-  return { sandbox, gong: gong!, base: sandbox.baseUrls.gong!, clock };
+function startGong(settings: GongSandboxSettings = {}, options: Partial<StartSandboxOptions> = {}): Promise<Harness> {
+  return startOneSandbox(START, (o) => createGongSandbox(o, settings), options);
 }
 
 interface Call {
@@ -96,7 +83,7 @@ describe('simulated Gong API', () => {
     h = await startGong();
   });
   afterAll(async () => {
-    await h.sandbox.close();
+    await h.server.close();
   });
 
   describe('authentication', () => {
@@ -143,7 +130,7 @@ describe('simulated Gong API', () => {
         expect(expired.status).toBe(401);
         expect(expired.json.errors).toEqual([expect.stringMatching(/expired/)]);
       } finally {
-        await own.sandbox.close();
+        await own.server.close();
       }
     });
 
@@ -162,7 +149,7 @@ describe('simulated Gong API', () => {
       const workspaces = list(response, 'workspaces');
       expect(workspaces.length).toBeGreaterThanOrEqual(2);
       expect(workspaces.length).toBeLessThanOrEqual(3);
-      expect(workspaces).toEqual([...h.gong.dataset.records('workspaces')]);
+      expect(workspaces).toEqual([...h.provider.dataset.records('workspaces')]);
       for (const workspace of workspaces) expect(workspace.id).toMatch(/^\d{17,19}$/);
     });
   });
@@ -172,7 +159,7 @@ describe('simulated Gong API', () => {
 
     it('pages 100 calls at a time, with a cursor only while more pages remain, and agrees with the dataset', async () => {
       const pages = await allPages(h.base, 'POST', '/v2/calls/extensive', { body: { filter: window } });
-      const expected = [...h.gong.dataset.records('calls', { from: DateTime.fromISO(window.fromDateTime!), to: DateTime.fromISO(window.toDateTime!), contentSelector: {} })];
+      const expected = [...h.provider.dataset.records('calls', { from: DateTime.fromISO(window.fromDateTime!), to: DateTime.fromISO(window.toDateTime!), contentSelector: {} })];
       expect(expected.length).toBeGreaterThan(200);
       expect(pages).toHaveLength(Math.ceil(expected.length / 100));
       pages.forEach((page, number) => {
@@ -186,7 +173,7 @@ describe('simulated Gong API', () => {
     });
 
     it('filters on the start time: from inclusive, to exclusive, compared as instants whatever the offset', async () => {
-      const calls = [...h.gong.dataset.records('calls', { contentSelector: {} })].map(metaOf);
+      const calls = [...h.provider.dataset.records('calls', { contentSelector: {} })].map(metaOf);
       const pivot = calls[150]!;
       const started = DateTime.fromISO(pivot.started as string, { setZone: true });
       const elsewhere = started.setZone('UTC+5:30').toISO()!;
@@ -209,7 +196,7 @@ describe('simulated Gong API', () => {
     });
 
     it('filters by call ids, workspace and primary user', async () => {
-      const calls = [...h.gong.dataset.records('calls', { contentSelector: {} })].map(metaOf);
+      const calls = [...h.provider.dataset.records('calls', { contentSelector: {} })].map(metaOf);
       const chosen = [calls[3]!, calls[77]!, calls[201]!];
       const byId = await call(h.base, 'POST', '/v2/calls/extensive', { body: { filter: { callIds: chosen.map((meta) => meta.id).reverse() } } });
       expect(list(byId, 'calls').map((record) => metaOf(record).id)).toEqual(chosen.map((meta) => meta.id));
@@ -251,13 +238,13 @@ describe('simulated Gong API', () => {
         expect(id > BigInt(Number.MAX_SAFE_INTEGER)).toBe(true);
         expect(id <= INT64_MAX).toBe(true);
       }
-      const expected = [...h.gong.dataset.records('calls')].slice(0, 100);
+      const expected = [...h.provider.dataset.records('calls')].slice(0, 100);
       const fromDataset = expected.flatMap((record) => ((record.content as { scorecardsAnswers: GongRecord[] }).scorecardsAnswers ?? []).map((answer) => answer.answeredScorecardId));
       expect(fromDataset).toEqual(ids);
     });
 
     it('serves Gong-style ids and timestamps with varied offsets', async () => {
-      const metas = [...h.gong.dataset.records('calls', { contentSelector: {} })].map(metaOf);
+      const metas = [...h.provider.dataset.records('calls', { contentSelector: {} })].map(metaOf);
       for (const meta of metas) {
         expect(meta.id).toMatch(/^\d{17,20}$/);
         expect(meta.primaryUserId).toMatch(/^\d{17,20}$/);
@@ -293,7 +280,7 @@ describe('simulated Gong API', () => {
         expect(expired.status).toBe(400);
         expect(expired.json.errors).toEqual(['cursor has expired']);
       } finally {
-        await own.sandbox.close();
+        await own.server.close();
       }
     });
 
@@ -311,7 +298,7 @@ describe('simulated Gong API', () => {
     it('serves a call only once its processing is done, and new calls as the clock moves on', async () => {
       const own = await startGong();
       try {
-        const { dataset } = own.gong;
+        const { dataset } = own.provider;
         const later = START.plus({ days: 2 });
         const pending = [...dataset.records('calls', { visibleAt: later, from: START.minus({ hours: 12 }), contentSelector: {} })].map(metaOf);
         const notYet = pending.find((meta) => dataset.callTiming(meta.id as string)!.servedFrom > START)!;
@@ -330,7 +317,7 @@ describe('simulated Gong API', () => {
         const future = await call(own.base, 'POST', '/v2/calls/extensive', { body: { filter: { fromDateTime: later.toISO() } } });
         expect(future.status).toBe(404);
       } finally {
-        await own.sandbox.close();
+        await own.server.close();
       }
     });
 
@@ -350,7 +337,7 @@ describe('simulated Gong API', () => {
       expect(pages.length).toBeGreaterThan(1);
       expect(transcripts.length).toBe(pages[0]!.json.records!.totalRecords);
       expect(transcripts.some((item) => item.transcript.length === 0)).toBe(true);
-      expect(rawList(pages[0]!, 'callTranscripts')).toBe(toGongJson([...h.gong.dataset.records('transcripts', { from: START.minus({ days: 40 }) })].slice(0, 100)));
+      expect(rawList(pages[0]!, 'callTranscripts')).toBe(toGongJson([...h.provider.dataset.records('transcripts', { from: START.minus({ days: 40 }) })].slice(0, 100)));
 
       const sample = transcripts.find((item) => item.transcript.length > 0)!;
       const extensive = await call(h.base, 'POST', '/v2/calls/extensive', { body: { filter: { callIds: [sample.callId] }, contentSelector: { exposedFields: { parties: true } } } });
@@ -380,7 +367,7 @@ describe('simulated Gong API', () => {
       const query = { fromDateTime: START.minus({ days: 70 }).toISO()!, toDateTime: START.toISO()! };
       const pages = await allPages(h.base, 'GET', '/v2/calls', { query });
       const served = pages.flatMap((page) => list(page, 'calls'));
-      const expected = [...h.gong.dataset.records('calls', { from: START.minus({ days: 70 }), to: START, contentSelector: {} })].map(metaOf);
+      const expected = [...h.provider.dataset.records('calls', { from: START.minus({ days: 70 }), to: START, contentSelector: {} })].map(metaOf);
       expect(pages.length).toBeGreaterThan(1);
       expect(served).toEqual(expected);
     });
@@ -388,7 +375,7 @@ describe('simulated Gong API', () => {
 
   describe('GET /v2/calls/{id}', () => {
     it('returns one served call, and 404 for an id no served call has', async () => {
-      const meta = metaOf([...h.gong.dataset.records('calls', { contentSelector: {} })][42]!);
+      const meta = metaOf([...h.provider.dataset.records('calls', { contentSelector: {} })][42]!);
       const found = await call(h.base, 'GET', `/v2/calls/${meta.id as string}`);
       expect(found.json).toEqual({ requestId: expect.any(String), call: meta });
       expect((await call(h.base, 'GET', '/v2/calls/1234567890123456789')).status).toBe(404);
@@ -402,7 +389,7 @@ describe('simulated Gong API', () => {
         const pages = await allPages(own.base, 'GET', '/v2/users', {});
         expect(pages.map((page) => page.json.records!.currentPageSize)).toEqual([100, 100, 30]);
         const users = pages.flatMap((page) => list(page, 'users'));
-        expect(users).toEqual([...own.gong.dataset.records('users')]);
+        expect(users).toEqual([...own.provider.dataset.records('users')]);
         expect(new Set(users.map((user) => user.id)).size).toBe(230);
         expect(users.some((user) => user.active === false)).toBe(true);
         expect(Object.keys(users[0]!)).toEqual([
@@ -412,7 +399,7 @@ describe('simulated Gong API', () => {
         const withAvatars = await call(own.base, 'GET', '/v2/users', { query: { includeAvatars: 'true' } });
         expect(withAvatars.json.records!.totalRecords).toBe(232);
       } finally {
-        await own.sandbox.close();
+        await own.server.close();
       }
     });
   });
@@ -427,22 +414,22 @@ describe('simulated Gong API', () => {
     it('shows a flow as Personal to its owner and Shared to the users it is shared with, next to Company flows', async () => {
       const own = await startGong({ flowsPerScaleUnit: 400 });
       try {
-        const users = [...own.gong.dataset.records('users')];
+        const users = [...own.provider.dataset.records('users')];
         const activeEmails = users.filter((user) => user.active).map((user) => user.emailAddress as string);
         const views = new Map<string, GongRecord[]>();
         for (const email of activeEmails.slice(0, 6)) {
           const pages = await allPages(own.base, 'GET', '/v2/flows', { query: { flowOwnerEmail: email } });
           views.set(email, pages.flatMap((page) => list<GongRecord>(page, 'flows')));
           expect(pages.length).toBeGreaterThan(1);
-          expect(views.get(email)).toEqual(own.gong.dataset.flowsFor(email));
+          expect(views.get(email)).toEqual(own.provider.dataset.flowsFor(email));
         }
-        const company = [...own.gong.dataset.records('flows')].filter((flow) => flow.visibility === 'Company').map((flow) => flow.id);
+        const company = [...own.provider.dataset.records('flows')].filter((flow) => flow.visibility === 'Company').map((flow) => flow.id);
         for (const flows of views.values()) expect(flows.filter((flow) => flow.visibility === 'Company').map((flow) => flow.id)).toEqual(company);
         const visibilitiesById = new Map<unknown, Set<unknown>>();
         for (const flows of views.values()) for (const flow of flows) visibilitiesById.set(flow.id, (visibilitiesById.get(flow.id) ?? new Set()).add(flow.visibility));
         expect([...visibilitiesById.values()].some((seen) => seen.has('Personal') && seen.has('Shared'))).toBe(true);
       } finally {
-        await own.sandbox.close();
+        await own.server.close();
       }
     });
   });
@@ -458,7 +445,7 @@ describe('simulated Gong API', () => {
         expect(Number(limited[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
         expect(limited[0]!.json).toEqual({ requestId: expect.any(String), errors: ['API request limit exceeded'] });
       } finally {
-        await own.sandbox.close();
+        await own.server.close();
       }
     });
   });
@@ -474,7 +461,7 @@ describe('simulated Gong API', () => {
         expect(twin!.text).toBe(first!.text);
         expect(rawList(other!, 'calls')).not.toBe(rawList(first!, 'calls'));
       } finally {
-        await Promise.all(harnesses.map((harness) => harness.sandbox.close()));
+        await Promise.all(harnesses.map((harness) => harness.server.close()));
       }
     });
 
@@ -498,17 +485,17 @@ describe('simulated Gong API', () => {
         expect(performance.now() - began).toBeLessThan(2000);
         expect(page.json.records!.totalRecords).toBeGreaterThan(300_000);
         expect(page.json.records!.currentPageSize).toBe(100);
-        expect(own.gong.dataset.count('calls')).toBeGreaterThan(990_000);
+        expect(own.provider.dataset.count('calls')).toBeGreaterThan(990_000);
         const first = DateTime.fromISO(metaOf(list(page, 'calls')[0]!).started as string);
         expect(first >= deep).toBe(true);
         expect(first.diff(deep).as('seconds')).toBeLessThan(60);
       } finally {
-        await own.sandbox.close();
+        await own.server.close();
       }
     });
   });
 
   it('tells a tap config that works against the sandbox', () => {
-    expect(h.sandbox.tapConfig().gong).toEqual({ base_url: h.base, access_key: GONG_SANDBOX_ACCESS_KEY, access_key_secret: GONG_SANDBOX_ACCESS_KEY_SECRET });
+    expect(h.server.tapConfig().gong).toEqual({ base_url: h.base, access_key: GONG_SANDBOX_ACCESS_KEY, access_key_secret: GONG_SANDBOX_ACCESS_KEY_SECRET });
   });
 });
