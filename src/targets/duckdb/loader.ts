@@ -43,7 +43,7 @@ function hasLoneSurrogate(value: unknown): boolean {
  *   batch while DuckDB merges the last; on two cores, two DuckDB threads cost more CPU and gained
  *   no speed.
  */
-const DATABASE_SETTINGS = { checkpoint_threshold: '256MB', threads: String(Math.max(1, availableParallelism() - 1)) };
+export const DATABASE_SETTINGS = { checkpoint_threshold: '256MB', threads: String(Math.max(1, availableParallelism() - 1)) };
 
 /** Names the staging database so loaders sharing an instance (tests, the demo) never collide. */
 let stagingDatabases = 0;
