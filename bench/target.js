@@ -111,26 +111,38 @@ function lineFile(path) {
   };
 }
 
-/** The Singer file, the NDJSON file, and the Singer file's RECORD lines cut into batch files. */
+/**
+ * What a tap syncing `rows` calls would write: SCHEMA, each RECORD, and a STATE after every 100th
+ * record as after a page. Yields `{ line }`, with the record beside each RECORD line.
+ */
+export function* singerLines(rows) {
+  yield { line: JSON.stringify({ type: 'SCHEMA', stream: 'gong_calls', schema: SCHEMA, key_properties: ['id'] }) };
+  let index = 0;
+  for (const record of callRecords(rows)) {
+    yield { line: JSON.stringify({ type: 'RECORD', stream: 'gong_calls', record, time_extracted: '2024-06-01T00:00:00.000Z' }), record };
+    index += 1;
+    if (index % 100 === 0) yield { line: JSON.stringify({ type: 'STATE', value: { bookmarks: { gong_calls: { replication_key: 'started', replication_key_value: record.started } } } }) };
+  }
+}
+
+/** The Singer file, the NDJSON file of its records, and its RECORD lines cut into batch files. */
 function writeInputs(dir, rows, batchSizeRows) {
   const paths = { singer: join(dir, 'calls.singer.jsonl'), ndjson: join(dir, 'calls.ndjson'), batches: [] };
   const singer = lineFile(paths.singer);
   const ndjson = lineFile(paths.ndjson);
   let batch;
-  singer.write(JSON.stringify({ type: 'SCHEMA', stream: 'gong_calls', schema: SCHEMA, key_properties: ['id'] }));
-  let index = 0;
-  for (const record of callRecords(rows)) {
-    const line = JSON.stringify({ type: 'RECORD', stream: 'gong_calls', record, time_extracted: '2024-06-01T00:00:00.000Z' });
+  let records = 0;
+  for (const { line, record } of singerLines(rows)) {
     singer.write(line);
+    if (!record) continue;
     ndjson.write(JSON.stringify(record));
-    if (index % batchSizeRows === 0) {
+    if (records % batchSizeRows === 0) {
       batch?.close();
       paths.batches.push(join(dir, `batch-${paths.batches.length}.jsonl`));
       batch = lineFile(paths.batches.at(-1));
     }
     batch.write(line);
-    index += 1;
-    if (index % 100 === 0) singer.write(JSON.stringify({ type: 'STATE', value: { bookmarks: { gong_calls: { replication_key: 'started', replication_key_value: record.started } } } }));
+    records += 1;
   }
   batch?.close();
   singer.close();
@@ -155,38 +167,50 @@ function lines(path) {
   return createInterface({ input: createReadStream(path), crlfDelay: Infinity });
 }
 
+/** Opens `database` with `settings`, hands a connection to `work`, and closes both after it. */
+async function withDatabase(database, work, settings = {}) {
+  const instance = await DuckDBInstance.create(database, settings);
+  const connection = await instance.connect();
+  try {
+    return await work(connection);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** DuckDB's reader over a file of Singer lines, typing `record` as the target types its columns. */
+const singerReader = (file) => `read_ndjson('${file}', columns = {type: 'VARCHAR', record: '${RECORD_STRUCT}'})`;
+
 /**
  * DuckDB loading the batch files as the target loads its batches, minus validation: one
  * transaction per batch that keeps the last row per key and replaces the table's rows with those
  * keys. The ids are unique, so the dedup keeps every row, but it is computed as the target does.
+ * The target's checkpoint threshold (a fifth faster here than DuckDB's default) is used; its thread
+ * count is not, as no JavaScript runs beside DuckDB in this phase.
  */
-async function loadBatchesInDuckdb(database, batches) {
-  // The target's checkpoint threshold (a fifth faster here than DuckDB's default); its thread
-  // count is not taken, as no JavaScript runs beside DuckDB in this phase.
-  const instance = await DuckDBInstance.create(database, { checkpoint_threshold: DATABASE_SETTINGS.checkpoint_threshold });
-  const connection = await instance.connect();
-  const read = (file) => `SELECT record.*, row_number() OVER () AS seq FROM read_ndjson('${file}', columns = {type: 'VARCHAR', record: '${RECORD_STRUCT}'})`;
-  await connection.run(`CREATE TABLE gong_calls AS SELECT * EXCLUDE (seq) FROM (${read(batches[0])}) LIMIT 0`);
-  for (const file of batches) {
-    await connection.run('BEGIN TRANSACTION');
-    await connection.run(`CREATE OR REPLACE TEMP TABLE batch AS ${read(file)}`);
-    await connection.run('DELETE FROM batch WHERE seq NOT IN (SELECT max(seq) FROM batch GROUP BY id)');
-    await connection.run('DELETE FROM gong_calls AS target USING batch WHERE target.id = batch.id');
-    await connection.run('INSERT INTO gong_calls SELECT * EXCLUDE (seq) FROM batch');
-    await connection.run('COMMIT');
-  }
-  connection.closeSync();
-  instance.closeSync();
+function loadBatchesInDuckdb(database, batches) {
+  return withDatabase(
+    database,
+    async (connection) => {
+      const read = (file) => `SELECT record.*, row_number() OVER () AS seq FROM ${singerReader(file)}`;
+      await connection.run(`CREATE TABLE gong_calls AS SELECT * EXCLUDE (seq) FROM (${read(batches[0])}) LIMIT 0`);
+      for (const file of batches) {
+        await connection.run('BEGIN TRANSACTION');
+        await connection.run(`CREATE OR REPLACE TEMP TABLE batch AS ${read(file)}`);
+        await connection.run('DELETE FROM batch WHERE seq NOT IN (SELECT max(seq) FROM batch GROUP BY id)');
+        await connection.run('DELETE FROM gong_calls AS target USING batch WHERE target.id = batch.id');
+        await connection.run('INSERT INTO gong_calls SELECT * EXCLUDE (seq) FROM batch');
+        await connection.run('COMMIT');
+      }
+    },
+    { checkpoint_threshold: DATABASE_SETTINGS.checkpoint_threshold },
+  );
 }
 
-async function count(database, table) {
-  const instance = await DuckDBInstance.create(database);
-  const connection = await instance.connect();
-  const reader = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${table}`);
-  const rows = Number(reader.getRowObjectsJson()[0].n);
-  connection.closeSync();
-  instance.closeSync();
-  return rows;
+/** The rows of `table` in `database`. */
+export function countRows(database, table) {
+  return withDatabase(database, async (connection) => Number((await connection.runAndReadAll(`SELECT count(*) AS n FROM ${table}`)).getRowObjectsJson()[0].n));
 }
 
 /**
@@ -201,13 +225,7 @@ export async function benchTarget({ rows = 300_000, batchSizeRows = DEFAULT_BATC
     const config = { database: targetDb, batch_size_rows: batchSizeRows };
     const target = await measured(() => runDuckdbTarget(lines(inputs.singer), () => undefined, config));
     const readJsonDb = join(dir, 'read_json.duckdb');
-    const readJson = await measured(async () => {
-      const instance = await DuckDBInstance.create(readJsonDb);
-      const connection = await instance.connect();
-      await connection.run(`CREATE TABLE gong_calls AS SELECT * FROM read_json('${inputs.ndjson}')`);
-      connection.closeSync();
-      instance.closeSync();
-    });
+    const readJson = await measured(() => withDatabase(readJsonDb, (connection) => connection.run(`CREATE TABLE gong_calls AS SELECT * FROM read_json('${inputs.ndjson}')`)));
     const check = validator(SCHEMA);
     const floor = await measured(async () => {
       for await (const line of lines(inputs.singer)) {
@@ -216,20 +234,16 @@ export async function benchTarget({ rows = 300_000, batchSizeRows = DEFAULT_BATC
       }
     });
     const singerDb = join(dir, 'singer.duckdb');
-    const singerDirect = await measured(async () => {
-      const instance = await DuckDBInstance.create(singerDb);
-      const connection = await instance.connect();
-      await connection.run(`CREATE TABLE gong_calls AS SELECT record.* FROM read_ndjson('${inputs.singer}', columns = {type: 'VARCHAR', record: '${RECORD_STRUCT}'}) WHERE type = 'RECORD'`);
-      connection.closeSync();
-      instance.closeSync();
-    });
+    const singerDirect = await measured(() =>
+      withDatabase(singerDb, (connection) => connection.run(`CREATE TABLE gong_calls AS SELECT record.* FROM ${singerReader(inputs.singer)} WHERE type = 'RECORD'`)),
+    );
     const batchedDb = join(dir, 'batched.duckdb');
     const batched = await measured(() => loadBatchesInDuckdb(batchedDb, inputs.batches));
     const loaded = {
-      target: await count(targetDb, 'gong_calls'),
-      readJson: await count(readJsonDb, 'gong_calls'),
-      singerDirect: await count(singerDb, 'gong_calls'),
-      batched: await count(batchedDb, 'gong_calls'),
+      target: await countRows(targetDb, 'gong_calls'),
+      readJson: await countRows(readJsonDb, 'gong_calls'),
+      singerDirect: await countRows(singerDb, 'gong_calls'),
+      batched: await countRows(batchedDb, 'gong_calls'),
     };
     if (Object.values(loaded).some((n) => n !== rows)) throw new Error(`expected ${rows} rows, got ${JSON.stringify(loaded)}`);
     const figure = (name, run) => ({ method: name, rows, seconds: run.seconds, rowsPerSecond: rows / run.seconds, peakRssMiB: run.peakRssMiB });
