@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
 import { startSandbox } from '../dist/sandbox/server.js';
@@ -16,6 +17,7 @@ import { createFourfourSandbox } from '../dist/sandbox/fourfour/index.js';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const TAP_BIN = join(ROOT, 'bin', 'tap-convo.js');
+export const TARGET_BIN = join(ROOT, 'bin', 'target-convo-duckdb.js');
 const GNU_TIME = '/usr/bin/time';
 
 /**
@@ -73,16 +75,19 @@ export function trafficSince(sandbox, prefix, before) {
 /**
  * Runs a Node script as a child process with stdout to /dev/null, timing it from spawn to exit. With
  * `measureMemory`, the peak RSS (MiB) comes from GNU time's %M when present, else from the kernel's
- * high-water mark (VmHWM) sampled every 20 ms.
+ * high-water mark (VmHWM) sampled every 20 ms. `stdin`, a readable stream, is piped to the child's
+ * standard input (with backpressure, so it may be generated as it goes); without it stdin is closed.
  */
-export async function runNode(script, args, { measureMemory = false, env = {} } = {}) {
+export async function runNode(script, args, { measureMemory = false, env = {}, stdin } = {}) {
   const devNull = openSync('/dev/null', 'w');
   const dir = mkdtempSync(join(tmpdir(), 'bench-run-'));
   const timeFile = join(dir, 'time');
   const useGnuTime = measureMemory && existsSync(GNU_TIME);
   const [command, argv] = useGnuTime ? [GNU_TIME, ['-o', timeFile, '-f', '%M', process.execPath, script, ...args]] : [process.execPath, [script, ...args]];
   const started = performance.now();
-  const child = spawn(command, argv, { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', devNull, 'pipe'] });
+  const child = spawn(command, argv, { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, stdio: [stdin ? 'pipe' : 'ignore', devNull, 'pipe'] });
+  // A child that exits early closes the pipe; its exit code, not the write error, is the result.
+  const fed = stdin ? pipeline(stdin, child.stdin).catch(() => undefined) : undefined;
   let hwmKiB = 0;
   const sampler = measureMemory && !useGnuTime ? setInterval(() => (hwmKiB = Math.max(hwmKiB, vmHwmKiB(child.pid))), 20) : undefined;
   const stderr = [];
@@ -92,6 +97,7 @@ export async function runNode(script, args, { measureMemory = false, env = {} } 
       child.on('error', reject);
       child.on('close', (exitCode) => resolve(exitCode));
     });
+    await fed;
     const seconds = (performance.now() - started) / 1000;
     if (useGnuTime) hwmKiB = Number(readFileSync(timeFile, 'utf8').trim().split('\n').at(-1));
     return { code, seconds, stderr: Buffer.concat(stderr).toString('utf8'), ...(measureMemory ? { peakRssMiB: hwmKiB / 1024 } : {}) };

@@ -9,6 +9,7 @@ import { benchOverhead } from './overhead.js';
 import { benchRateLimit } from './rate-limit.js';
 import { benchRequests } from './requests.js';
 import { benchTarget, formatFigures } from './target.js';
+import { benchTargetMemory } from './target-memory.js';
 
 /** target.js keeps its own figures; here they become a section like the others'. */
 async function target() {
@@ -24,7 +25,7 @@ async function target() {
   };
 }
 
-const BENCHES = { target, overhead: benchOverhead, 'rate-limit': benchRateLimit, requests: benchRequests, memory: benchMemory };
+const BENCHES = { target, 'target-memory': benchTargetMemory, overhead: benchOverhead, 'rate-limit': benchRateLimit, requests: benchRequests, memory: benchMemory };
 
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !(name in BENCHES));
