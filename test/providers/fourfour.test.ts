@@ -157,14 +157,38 @@ describe('Four/Four against the sandbox', () => {
     expect(run.logs.join('\n')).not.toMatch(/Bearer|ffat_/);
   });
 
-  it('asks each set for one page size, filtering and ordering the 16 incremental sets on their field up to the sync start', async () => {
+  it('asks each set for pages of 1000 with Prefer, never $top, filtering and ordering the 16 incremental sets on their field up to the sync start', async () => {
     const fixture = await startFourfour();
+    const preferences: Array<string | string[] | undefined> = [];
+    fixture.onRequest = (request) => {
+      if (request.path.startsWith('/odata/')) preferences.push(request.headers.prefer);
+    };
     await sync(fixture, { now: T0 });
     const queries = firstQueries(fixture);
     expect(queries.size).toBe(21);
     for (const { entitySet, since } of ENTITY_SETS) {
       const query = Object.fromEntries(queries.get(entitySet)!);
-      expect(query, entitySet).toEqual(since ? { $top: '1000', $filter: `${since} lt 2026-06-15T12:00:00Z`, $orderby: since } : { $top: '1000' });
+      expect(query, entitySet).toEqual(since ? { $filter: `${since} lt 2026-06-15T12:00:00Z`, $orderby: since } : {});
+    }
+    // Next links included: every page is asked for with the preference.
+    expect(preferences.length).toBeGreaterThan(21);
+    expect(new Set(preferences)).toEqual(new Set(['odata.maxpagesize=1000']));
+  });
+
+  it('reads every record of the sets larger than 1000 from a sandbox where $top caps the whole result', async () => {
+    const fixture = await startFourfour();
+    const sets = [
+      { entitySet: 'Fragments', stream: 'fourfour_fragments' },
+      { entitySet: 'Participants', stream: 'fourfour_participants' },
+      { entitySet: 'ChatMessages', stream: 'fourfour_chat_messages', since: 'created_at' },
+    ];
+    const run = await sync(fixture, { now: T0, catalog: select(...sets.map((s) => s.stream)) });
+    for (const { entitySet, stream, since } of sets) {
+      const records = run.records(stream);
+      expect(records.length, entitySet).toBeGreaterThan(1000);
+      expect(records, entitySet).toEqual(expected(fixture.api, entitySet, since, T0, { to: T0 }));
+      // The sandbox pages by its maximum of 100, below the 1000 asked for.
+      expect(fixture.log().filter((e) => e.path === `/odata/${entitySet}`), entitySet).toHaveLength(Math.ceil(records.length / 100));
     }
   });
 

@@ -19,6 +19,7 @@ import { startOneSandbox, type OneSandbox } from '../helpers/sandbox.js';
 
 const START = DateTime.fromISO('2026-03-10T15:00:00Z', { zone: 'utc' });
 const AUTH = { authorization: `Bearer ${FOURFOUR_SANDBOX_PERSONAL_TOKEN}` };
+const pagesOf = (size: number | string, name = 'odata.maxpagesize') => ({ ...AUTH, prefer: `${name}=${size}` });
 
 type Harness = OneSandbox<FourfourSandbox>;
 
@@ -33,12 +34,12 @@ async function get(url: string, headers: Record<string, string> = AUTH) {
   return { status: response.status, headers: response.headers, text, body: (isJson ? JSON.parse(text) : text) as Record<string, any> };
 }
 
-/** Follows next links from `url`; returns every record and every page. */
-async function readAll(url: string, nextLinkKey = '@odata.nextLink') {
+/** Follows next links from `url`, each with `headers`; returns every record and every page. */
+async function readAll(url: string, nextLinkKey = '@odata.nextLink', headers = AUTH) {
   const records: ApiRecord[] = [];
   const pages: Array<Record<string, any>> = [];
   for (let next: string | undefined = url; next; ) {
-    const { status, body } = await get(next);
+    const { status, body } = await get(next, headers);
     expect(status).toBe(200);
     pages.push(body);
     records.push(...body.value);
@@ -245,34 +246,75 @@ describe('Four/Four sandbox', () => {
   });
 
   describe('envelope and paging', () => {
-    it('pages by 100 with absolute @odata.nextLink carrying $skip/$top until the last page, which has none', async () => {
+    it('pages by its default 50 without a page-size preference, with absolute @odata.nextLink carrying $skip until the last page, which has none', async () => {
       const first = await get(`${h.base}/odata/Contacts?$count=true`);
       expect(first.headers.get('odata-version')).toBe('4.0');
+      expect(first.headers.get('preference-applied')).toBeNull();
       expect(first.body['@odata.context']).toBe(`${h.base}/odata/$metadata#Contacts`);
       expect(first.body['@odata.count']).toBe(h.provider.dataset.count('Contacts'));
-      expect(first.body.value).toHaveLength(100);
-      expect(first.body['@odata.nextLink']).toBe(`${h.base}/odata/Contacts?$count=true&$skip=100&$top=100`);
+      expect(first.body.value).toHaveLength(50);
+      expect(first.body['@odata.nextLink']).toBe(`${h.base}/odata/Contacts?$count=true&$skip=50`);
 
       const { records, pages } = await readAll(`${h.base}/odata/Contacts`);
       expect(records).toEqual([...h.provider.dataset.records('Contacts')]);
       expect(pages.at(-1)!['@odata.nextLink']).toBeUndefined();
-      expect(pages.slice(0, -1).every((page) => page.value.length === 100)).toBe(true);
+      expect(pages.slice(0, -1).every((page) => page.value.length === 50)).toBe(true);
+    });
+
+    it.each([
+      ['odata.maxpagesize=80', pagesOf(80), 80, 'odata.maxpagesize=80'],
+      ['more than its maximum of 100', pagesOf(5000), 100, 'odata.maxpagesize=100'],
+      ['the bare 4.01 name, quoted, among other preferences', { ...AUTH, prefer: 'respond-async, MaxPageSize="30"; x=1' }, 30, 'MaxPageSize=30'],
+    ])('honours Prefer: %s, saying in Preference-Applied what it applied', async (_case, headers, size, applied) => {
+      const first = await get(`${h.base}/odata/Contacts`, headers);
+      expect(first.body.value).toHaveLength(size);
+      expect(first.headers.get('preference-applied')).toBe(applied);
+      expect(first.body['@odata.nextLink']).toBe(`${h.base}/odata/Contacts?$skip=${size}`);
+      const { records, pages } = await readAll(`${h.base}/odata/Contacts`, '@odata.nextLink', headers);
+      expect(records).toEqual([...h.provider.dataset.records('Contacts')]);
+      expect(pages.slice(0, -1).every((page) => page.value.length === size)).toBe(true);
+    });
+
+    it('ignores a page-size preference that is not a positive integer (RFC 7240)', async () => {
+      for (const size of ['0', '-5', 'lots']) {
+        const { body, headers } = await get(`${h.base}/odata/Contacts`, pagesOf(size));
+        expect(body.value, size).toHaveLength(50);
+        expect(headers.get('preference-applied'), size).toBeNull();
+      }
+    });
+
+    it('reads $top as a cap on the whole result, the next links carrying the budget left', async () => {
+      const all = [...h.provider.dataset.records('Contacts')];
+      const byDefault = await readAll(`${h.base}/odata/Contacts?$top=130`);
+      expect(byDefault.pages.map((page) => page.value.length)).toEqual([50, 50, 30]);
+      expect(byDefault.pages.map((page) => page['@odata.nextLink'])).toEqual([`${h.base}/odata/Contacts?$skip=50&$top=80`, `${h.base}/odata/Contacts?$skip=100&$top=30`, undefined]);
+      expect(byDefault.records).toEqual(all.slice(0, 130));
+
+      const preferred = await readAll(`${h.base}/odata/Contacts?$skip=10&$top=130`, '@odata.nextLink', pagesOf(100));
+      expect(preferred.pages.map((page) => page.value.length)).toEqual([100, 30]);
+      expect(preferred.records).toEqual(all.slice(10, 140));
+
+      // A $top above the set's size reads it all; a page-sized $top reads one page and stops.
+      expect((await readAll(`${h.base}/odata/Contacts?$top=5000`)).records).toEqual(all);
+      const onePage = await get(`${h.base}/odata/Contacts?$top=50`);
+      expect(onePage.body.value).toEqual(all.slice(0, 50));
+      expect(onePage.body['@odata.nextLink']).toBeUndefined();
     });
 
     it('takes top/skip without the $ (OData 4.01, as AMP sends them) and keeps the other options in the next link', async () => {
       const filter = encodeURIComponent(`updated ge ${START.minus({ days: 30 }).toISO()}`);
-      const { body } = await get(`${h.base}/odata/Contacts?top=7&$filter=${filter}`);
-      expect(body.value).toHaveLength(7);
+      const { body } = await get(`${h.base}/odata/Contacts?top=70&skip=5&$filter=${filter}`);
+      expect(body.value).toHaveLength(50);
       const next = new URL(body['@odata.nextLink']);
-      expect(next.searchParams.get('$skip')).toBe('7');
-      expect(next.searchParams.get('$top')).toBe('7');
+      expect(next.searchParams.get('$skip')).toBe('55');
+      expect(next.searchParams.get('$top')).toBe('20');
       expect(next.searchParams.has('top')).toBe(false);
+      expect(next.searchParams.has('skip')).toBe(false);
       expect(next.searchParams.get('$filter')).toBe(decodeURIComponent(filter));
       expect(body['@odata.nextLink']).toContain('$filter=updated%20ge%20');
     });
 
-    it('caps $top at the server page size and answers past the end with an empty page', async () => {
-      expect((await get(`${h.base}/odata/Contacts?$top=5000`)).body.value).toHaveLength(100);
+    it('answers past the end, and $top=0, with an empty page and no next link', async () => {
       const past = await get(`${h.base}/odata/Contacts?$skip=100000`);
       expect(past.body.value).toEqual([]);
       expect(past.body['@odata.nextLink']).toBeUndefined();
@@ -296,10 +338,10 @@ describe('Four/Four sandbox', () => {
       expect(body.value.map((r: ApiRecord) => Object.keys(r))).toEqual([['id', 'email'], ['id', 'email'], ['id', 'email']]);
     });
 
-    describe('with the short spelling, relative links and OData limit semantics', () => {
+    describe('with the short spelling, relative links and a maximum page below the default', () => {
       let t: Harness;
       beforeAll(async () => {
-        t = await harness({ annotations: 'short', nextLinks: 'relative', top: 'limit', maxPageSize: 40 });
+        t = await harness({ annotations: 'short', nextLinks: 'relative', maxPageSize: 40 });
       });
       afterAll(() => t.server.close());
 
@@ -309,13 +351,6 @@ describe('Four/Four sandbox', () => {
         expect(body['@nextLink']).toBe('Contacts?$count=true&$skip=40');
         const { records } = await readAll(`${t.base}/odata/Contacts`, '@nextLink');
         expect(records).toEqual([...t.provider.dataset.records('Contacts')]);
-      });
-
-      it('reads $top as a total limit spread over pages', async () => {
-        const { records, pages } = await readAll(`${t.base}/odata/Contacts?$top=90`, '@nextLink');
-        expect(pages.map((page) => page.value.length)).toEqual([40, 40, 10]);
-        expect(pages[0]!['@nextLink']).toBe('Contacts?$skip=40&$top=50');
-        expect(records).toEqual([...t.provider.dataset.records('Contacts')].slice(0, 90));
       });
     });
   });
@@ -379,7 +414,7 @@ describe('Four/Four sandbox', () => {
     it('sorts descending with ties broken by id, stable across pages', async () => {
       const served = await query('Contacts', '$orderby=updated desc');
       expect(served).toEqual(contacts().sort(byUpdatedThenId).reverse());
-      const byName = await query('Contacts', '$orderby=last_name,first_name desc&$top=30');
+      const { records: byName } = await readAll(`${h.base}/odata/Contacts?$orderby=last_name,first_name desc`, '@odata.nextLink', pagesOf(30));
       const expected = contacts().sort((a, b) => String(a.last_name).localeCompare(String(b.last_name)) || String(b.first_name).localeCompare(String(a.first_name)) || String(a.id).localeCompare(String(b.id)));
       expect(byName.map((c) => c.id)).toEqual(expected.map((c) => c.id));
     });
@@ -534,7 +569,7 @@ describe('Four/Four sandbox', () => {
         const total = dataset.count('Contacts');
         expect(total).toBeGreaterThan(1_000_000);
         const started = performance.now();
-        const deep = await get(`${big.base}/odata/Contacts?$skip=${total - 150}&$count=true`);
+        const deep = await get(`${big.base}/odata/Contacts?$skip=${total - 150}&$count=true`, pagesOf(100));
         expect(deep.body['@odata.count']).toBe(total);
         expect(deep.body.value).toHaveLength(100);
         expect(deep.body.value[0]).toEqual(dataset.record('Contacts', total - 150));
@@ -542,8 +577,8 @@ describe('Four/Four sandbox', () => {
         const from = String(dataset.record('Contacts', Math.floor(total / 2)).created);
         const filter = encodeURIComponent(`updated ge ${from}`);
         const [a, b, counted] = await Promise.all([
-          get(`${big.base}/odata/Contacts?$filter=${filter}&$skip=300000&$top=100`),
-          get(`${big.base}/odata/Contacts?$filter=${filter}&$skip=300050&$top=100`),
+          get(`${big.base}/odata/Contacts?$filter=${filter}&$skip=300000`, pagesOf(100)),
+          get(`${big.base}/odata/Contacts?$filter=${filter}&$skip=300050`, pagesOf(100)),
           get(`${big.base}/odata/Contacts?$filter=${encodeURIComponent(`updated lt ${from}`)}&$top=0&$count=true&$orderby=updated desc`),
         ]);
         expect(performance.now() - started).toBeLessThan(3000);

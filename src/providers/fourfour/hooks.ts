@@ -3,8 +3,16 @@ import { formatInstant } from '../../core/state.js';
 import { nextLink, type Paginator } from '../../pagination/index.js';
 import { SyncError } from '../../util/errors.js';
 
-/** Records per request; the server may send fewer and a next link (providers.md §3.4: server-driven paging). */
+/**
+ * Records per page, asked for with `Prefer: odata.maxpagesize` (OData 4.01 Protocol, "Preference
+ * maxpagesize"; https://docs.oasis-open.org/odata/odata/v4.01/odata-v4.01-part1-protocol.html). The
+ * server may page smaller and says so with a next link. Not `$top`: in OData `$top` caps the whole
+ * result (URL Conventions, "System Query Options $top and $skip"), so a set larger than it would end early.
+ */
 export const PAGE_SIZE = 1000;
+
+/** The header that asks for pages of PAGE_SIZE; next links are followed with it too. */
+export const PAGE_SIZE_PREFERENCE = { prefer: `odata.maxpagesize=${PAGE_SIZE}` };
 
 /** `TopicModels` → `fourfour_topic_models`. */
 export function streamNameOf(entitySet: string): string {
@@ -18,22 +26,25 @@ export function streamNameOf(entitySet: string): string {
  * changed during the sync is left for the next run, and `$orderby` so each page may be bookmarked.
  */
 export function entitySetPath(entitySet: string, since: string | undefined, window: SyncWindow | undefined): string {
-  const options: Array<[string, string]> = [['$top', String(PAGE_SIZE)]];
+  const options: Array<[string, string]> = [];
   if (since && window) {
     const bounds = [...(window.from ? [`${since} ge ${formatInstant(window.from)}`] : []), `${since} lt ${formatInstant(window.to)}`];
     options.push(['$filter', bounds.join(' and ')], ['$orderby', since]);
   }
-  return `/odata/${entitySet}?` + options.map(([key, value]) => `${key}=${encodeURIComponent(value)}`).join('&');
+  const query = options.map(([key, value]) => `${key}=${encodeURIComponent(value)}`).join('&');
+  return `/odata/${entitySet}` + (query ? `?${query}` : '');
 }
 
 /** providers.md §3.4 (open question 11): AMP's fixtures spell the link `@nextLink`, FF-REF `@odata.nextLink`. */
 const followNextLink = nextLink(['@odata.nextLink', '@nextLink']);
 
 /**
- * Follows the next link (absolute or relative), but only on the host the tap was pointed at: the
+ * Asks for the page size on the first request; follows the next link (absolute or relative), which
+ * keeps the request's headers and so the preference, but only on the host the tap was pointed at: the
  * request carries the bearer token, which must never travel to a host named by a response.
  */
 export const fourfourPaginator: Paginator = {
+  first: (request) => ({ ...request, headers: { ...request.headers, ...PAGE_SIZE_PREFERENCE } }),
   next(request, body, records) {
     const next = followNextLink.next(request, body, records);
     if (next && new URL(next.url).origin !== new URL(request.url).origin) {

@@ -11,7 +11,7 @@ import {
   FourfourTokens,
 } from './oauth.js';
 import { QueryEngine } from './query.js';
-import { ODataError, parseQueryOptions, systemOptionName, type QueryPlan } from './query-options.js';
+import { ODataError, pageSizePreference, parseQueryOptions, systemOptionName, type QueryPlan } from './query-options.js';
 
 export type { ApiRecord, FourfourDataset, VisibilityOptions } from './dataset.js';
 export { ENTITY_SET_NAMES, type EntitySetName } from './edm.js';
@@ -31,14 +31,16 @@ export interface FourfourSandboxSettings {
   annotations?: 'odata' | 'short';
   /** Next links as absolute URLs (default; AMP fixture) or relative to the request URL (OData 4.01 allows it). */
   nextLinks?: 'absolute' | 'relative';
-  /** The most records a page holds; the real server's limit is unknown (providers.md §3.4). Default 100. */
-  maxPageSize?: number;
   /**
-   * What `$top` means. `page-size` (default): each page holds up to `$top` records and the next link
-   * repeats it, as AMP's fixture shows (`top=1` → next link `$skip=1&$top=1`). `limit`: OData v4's
-   * meaning, at most `$top` records in all.
+   * Records per page when the request states no page size. Default 50, at most `maxPageSize`. Four/Four
+   * documents neither size; these are the sandbox's own.
    */
-  top?: 'page-size' | 'limit';
+  defaultPageSize?: number;
+  /**
+   * The largest page a request can ask for with `Prefer: odata.maxpagesize=N` (OData 4.01 Protocol,
+   * "Preference maxpagesize"); a larger ask gets pages of this size. Default 100.
+   */
+  maxPageSize?: number;
   /** Access-token lifetime on the injected clock. Default one day (providers.md §3.2, ALCH). */
   accessTokenLifetime?: Duration;
   /** Requests per second before a 429. Four/Four publishes no limit (providers.md §3.4); default 20. */
@@ -65,6 +67,7 @@ export function createFourfourSandbox(options: SandboxOptions, settings: Fourfou
   const engine = new QueryEngine();
   const metadata = metadataDocument();
   const maxPageSize = settings.maxPageSize ?? 100;
+  const defaultPageSize = Math.min(maxPageSize, settings.defaultPageSize ?? 50);
   const prefix = 'fourfour';
   const names = settings.annotations === 'short'
     ? { context: '@context', count: '@count', nextLink: '@nextLink' }
@@ -104,21 +107,29 @@ export function createFourfourSandbox(options: SandboxOptions, settings: Fourfou
     return collection(request, set, plan, nowMs, serviceRoot);
   }
 
+  /**
+   * One page of a collection. Server-driven paging (OData 4.01 Protocol, "Server-Driven Paging"): a page
+   * holds the preferred page size (capped at the maximum) or the default, and a next link names the
+   * rest. `$top` is strict (URL Conventions, "System Query Options $top and $skip"): at most that many
+   * records in all, so the next link carries the budget left, never the page size.
+   */
   function collection(request: SandboxRequest, set: EntitySetName, plan: QueryPlan, nowMs: number, serviceRoot: string): SandboxResponse {
     const runtime = dataset.runtime(set);
-    const pageSize = Math.min(maxPageSize, plan.top ?? Infinity);
-    const { total, page } = engine.run(runtime, plan, nowMs, pageSize);
+    const preference = pageSizePreference(request.headers.prefer);
+    const pageSize = Math.min(maxPageSize, preference?.size ?? defaultPageSize);
+    const { total, page } = engine.run(runtime, plan, nowMs, Math.min(pageSize, plan.top ?? Infinity));
     const body: Record<string, unknown> = { [names.context]: `${serviceRoot}/$metadata#${set}${plan.select ? `(${plan.select.join(',')})` : ''}` };
     if (plan.count) body[names.count] = total;
     body.value = page.map((index) => runtime.record(index, nowMs).toJson(plan.select));
     const nextSkip = plan.skip + page.length;
-    const remaining = settings.top === 'limit' && plan.top !== undefined ? plan.top - page.length : undefined;
-    if (page.length > 0 && nextSkip < total && remaining !== 0) {
-      const nextTop = settings.top === 'limit' ? remaining : pageSize;
-      const relative = `${set}?${nextQuery(request.query, nextSkip, nextTop)}`;
+    const topLeft = plan.top === undefined ? undefined : plan.top - page.length;
+    if (page.length > 0 && nextSkip < total && topLeft !== 0) {
+      const relative = `${set}?${nextQuery(request.query, nextSkip, topLeft)}`;
       body[names.nextLink] = settings.nextLinks === 'relative' ? relative : `${serviceRoot}/${relative}`;
     }
-    return odata(body);
+    // The applied size may differ from the one asked for (OData 4.01 Protocol, "Header Preference-Applied").
+    const applied: Record<string, string> = preference ? { 'Preference-Applied': `${preference.name}=${pageSize}` } : {};
+    return { status: 200, headers: { ...ODATA_HEADERS, ...applied }, body };
   }
 
   function currentUser() {

@@ -94,6 +94,28 @@ export function parseQueryOptions(query: URLSearchParams, set: EntitySetDefiniti
   return plan;
 }
 
+export interface PageSizePreference {
+  /** As the client spelled it: `odata.maxpagesize` (OData 4.0) or `maxpagesize` (4.01 allows the bare name). */
+  name: string;
+  size: number;
+}
+
+/**
+ * The `maxpagesize` preference of a request's Prefer header(s), RFC 7240 §2: comma-separated
+ * preferences, names case-insensitive, values optionally quoted, parameters after `;`. A value that is
+ * not a positive integer is ignored, as RFC 7240 has servers ignore preferences they cannot apply.
+ */
+export function pageSizePreference(prefer: string | string[] | undefined): PageSizePreference | undefined {
+  const preferences = [prefer ?? []].flat().flatMap((header) => header.split(','));
+  for (const preference of preferences) {
+    const [name = '', value = ''] = preference.split(';')[0]!.split('=').map((part) => part.trim());
+    if (!/^(odata\.)?maxpagesize$/i.test(name)) continue;
+    const size = value.replace(/^"(.*)"$/, '$1');
+    if (/^\d+$/.test(size) && Number(size) > 0) return { name, size: Number(size) };
+  }
+  return undefined;
+}
+
 function parseNonNegativeInteger(option: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value.trim())) throw badRequest(`Invalid value '${value}' for $${option} query option found. The $${option} query option requires a non-negative integer value.`);

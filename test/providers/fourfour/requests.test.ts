@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { HttpRequest } from '../../../src/http/client.js';
 import { paginate } from '../../../src/pagination/index.js';
-import { entitySetPath, fourfourPaginator, PAGE_SIZE, streamNameOf } from '../../../src/providers/fourfour/hooks.js';
+import { entitySetPath, fourfourPaginator, streamNameOf } from '../../../src/providers/fourfour/hooks.js';
 import { fourfour } from '../../../src/providers/fourfour/provider.js';
 
 const at = (iso: string) => DateTime.fromISO(iso, { zone: 'utc' });
@@ -32,7 +32,7 @@ describe('Four/Four streams', () => {
 
   it('filters an incremental window on [from, to), ordered by the field, with %20 for spaces', () => {
     const path = entitySetPath('Accounts', 'updated', { from: at('2026-01-01T00:00:00Z'), to: at('2026-02-01T12:30:00Z') });
-    expect(path).toBe(`/odata/Accounts?$top=${PAGE_SIZE}&$filter=updated%20ge%202026-01-01T00%3A00%3A00Z%20and%20updated%20lt%202026-02-01T12%3A30%3A00Z&$orderby=updated`);
+    expect(path).toBe(`/odata/Accounts?$filter=updated%20ge%202026-01-01T00%3A00%3A00Z%20and%20updated%20lt%202026-02-01T12%3A30%3A00Z&$orderby=updated`);
     expect(query(path).get('$filter')).toBe('updated ge 2026-01-01T00:00:00Z and updated lt 2026-02-01T12:30:00Z');
   });
 
@@ -42,8 +42,14 @@ describe('Four/Four streams', () => {
     expect(params.get('$orderby')).toBe('created_at');
   });
 
-  it('sends only the page size for a full-table set', () => {
-    expect(entitySetPath('Labels', undefined, undefined)).toBe(`/odata/Labels?$top=${PAGE_SIZE}`);
+  it('sends no query options for a full-table set', () => {
+    expect(entitySetPath('Labels', undefined, undefined)).toBe('/odata/Labels');
+  });
+
+  it('asks for pages of 1000 with Prefer: odata.maxpagesize, never $top, which would cap the whole result', () => {
+    const first = fourfourPaginator.first!({ method: 'GET', url: 'https://fourfour.ai/odata/Labels', headers: { accept: 'application/json' } });
+    expect(first).toEqual({ method: 'GET', url: 'https://fourfour.ai/odata/Labels', headers: { accept: 'application/json', prefer: 'odata.maxpagesize=1000' } });
+    for (const window of [undefined, { to: at('2026-02-01T00:00:00Z') }]) expect(query(entitySetPath('Accounts', 'updated', window)).has('$top')).toBe(false);
   });
 });
 
