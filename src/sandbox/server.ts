@@ -121,7 +121,14 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     send(res, response, truncate);
   }
 
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  // A port in use or not permitted rejects here, with Node's error (its `code`), instead of crashing the process.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
   const baseUrls = Object.fromEntries(providers.map((p) => [p.configKey, `${url}/${p.prefix}`]));

@@ -167,6 +167,18 @@ const airbyteCases: BadInputCase[] = [
   { name: 'read with a state that is not a date', args: () => ['read', '--config', ok(), '--catalog', file('ab-catalog.json', airbyteCatalog), '--state', file('ab-state.json', [{ type: 'STREAM', stream: { stream_descriptor: { name: 'gong_calls' }, stream_state: { ...BOOKMARK, replication_key_value: 'soon' } } }])], expect: { exit: 2, trace: /^state .*: bookmark of gong_calls has replication_key_value "soon", not a date-time/ } },
 ];
 
+/** The sandbox is product code too: its usage errors exit 2 with one CRITICAL line before anything is served. */
+const sandboxCases: BadInputCase[] = [
+  { name: 'sandbox on a port in use', args: () => ['sandbox', '--port', new URL(sandbox.url).port], expect: { exit: 2, critical: /^CRITICAL --port (\d+): 127\.0\.0\.1:\1 is already in use; pick another port, or 0 for a free one$/ } },
+  { name: 'sandbox on a port above 65535', args: () => ['sandbox', '--port', '70000'], expect: { exit: 2, critical: /^CRITICAL --port must be a whole number from 0 to 65535 \(0 picks a free one\)$/ } },
+  { name: 'sandbox on a port that is a word', args: () => ['sandbox', '--port', 'http'], expect: { exit: 2, critical: /^CRITICAL --port must be a whole number from 0 to 65535/ } },
+  { name: 'sandbox with --port and no value', args: () => ['sandbox', '--port'], expect: { exit: 2, critical: /^CRITICAL Not enough arguments following: port; see tap-convo --help$/ } },
+  { name: 'sandbox with --port given twice', args: () => ['sandbox', '--port', '0', '--port', '0'], expect: { exit: 2, critical: /^CRITICAL --port was given more than once; give it once$/ } },
+  { name: 'sandbox with a seed that is a word', args: () => ['sandbox', '--seed', 'seven'], expect: { exit: 2, critical: /^CRITICAL --seed must be a whole number$/ } },
+  { name: 'sandbox writing its config into a missing directory', args: () => ['sandbox', '--config-out', join(dir, 'no-such-dir', 'sandbox.json')], expect: { exit: 2, critical: /^CRITICAL cannot write --config-out .*no-such-dir\/sandbox\.json: ENOENT$/ } },
+  { name: 'sandbox writing its config over a directory', args: () => ['sandbox', '--config-out', dir], expect: { exit: 2, critical: /^CRITICAL cannot write --config-out .*: EISDIR$/ } },
+];
+
 const SCHEMA = JSON.stringify({ type: 'SCHEMA', stream: 'users', schema: { type: 'object', properties: { id: { type: 'string' }, n: { type: 'integer' } } }, key_properties: ['id'] });
 const record = (id: string, n: unknown = 1) => JSON.stringify({ type: 'RECORD', stream: 'users', record: { id, n } });
 const state = (last: string) => JSON.stringify({ type: 'STATE', value: { bookmarks: { users: { last } } } });
@@ -274,6 +286,12 @@ describe('bad input corpus', () => {
 
   describe.concurrent('tap-convo (Airbyte)', () => {
     it.each(airbyteCases.map((c) => [c.name, c] as const))('%s', async (_name, testCase) => {
+      await runCase(testCase);
+    });
+  });
+
+  describe.concurrent('tap-convo sandbox', () => {
+    it.each(sandboxCases.map((c) => [c.name, c] as const))('%s', async (_name, testCase) => {
       await runCase(testCase);
     });
   });
