@@ -12,7 +12,7 @@ import { absoluteRequest, createProviderClient } from './provider-client.js';
 import { QuotaExhausted, QuotaLedger } from './quota.js';
 import type { ProviderConfig, ProviderDefinition, RequestContext, StreamDefinition, SyncWindow } from './definitions.js';
 import type { SyncEvent } from './events.js';
-import { formatInstant, parseInstant, type SingerState } from './state.js';
+import { advanceBookmark, formatInstant, parseInstant, type SingerState } from './state.js';
 
 export interface SyncOptions {
   /** The whole tap config; provider blocks are read by key. */
@@ -75,10 +75,19 @@ export async function* runSync(options: SyncOptions): AsyncGenerator<SyncEvent> 
 
 async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
   const now = options.now ?? (() => DateTime.utc());
+  const started = now().toUTC();
   const endDate = parseInstant(options.config.end_date);
-  const signpost = endDate && endDate < now() ? endDate : now().toUTC();
+  const signpost = endDate && endDate < started ? endDate : started;
   const startDate = parseInstant(options.config.start_date);
   const state: SingerState = { bookmarks: { ...options.state.bookmarks }, ...(options.state.quota ? { quota: { ...options.state.quota } } : {}) };
+  // A bookmark in the future (a hand-edited state, a clock that ran fast) would silently read nothing until that day.
+  for (const plan of options.plans) {
+    const bookmark = state.bookmarks[plan.stream.name];
+    const value = parseInstant(bookmark?.replication_key_value);
+    if (!plan.incremental || !value || value <= started) continue;
+    options.logger.warn(`${plan.stream.name}: the state's bookmark ${bookmark!.replication_key_value} lies in the future; reading from ${formatInstant(signpost)} instead`);
+    state.bookmarks[plan.stream.name] = { ...bookmark, replication_key_value: formatInstant(signpost) };
+  }
   const version = signpost.toMillis();
   const ledgers = new Map<string, QuotaLedger>();
   /** The state with every quota count as of now, so each STATE carries the requests spent so far. */
@@ -119,7 +128,14 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
       yield { type: 'schema', stream: plan.stream.name, schema: plan.schema, keyProperties: [...plan.stream.primaryKey], bookmarkProperties: plan.stream.replicationKey ? [plan.stream.replicationKey] : [] };
     }
     const versioned = options.activateVersion ? members.filter((p) => !p.incremental) : [];
-    for (const plan of versioned) yield { type: 'activate-version', stream: plan.stream.name, version };
+    // Singer's convention: the table version lives in the stream's state, and only a stream's first sync
+    // opens with ACTIVATE_VERSION, so a target keeps every committed row of an interrupted later sync.
+    for (const plan of versioned) {
+      const bookmark = state.bookmarks[plan.stream.name];
+      if (bookmark?.version === undefined) yield { type: 'activate-version', stream: plan.stream.name, version };
+      state.bookmarks[plan.stream.name] = { ...bookmark, version };
+    }
+    if (versioned.length) yield { type: 'state', state: snapshot(), streams: versioned.map((p) => p.stream.name) };
     for (const plan of members) yield { type: 'stream-status', stream: plan.stream.name, status: 'STARTED' };
 
     const emitters = new Map(members.map((plan) => [plan.stream.name, recordEmitter(plan, options.logger, options.recordLimit ?? Number.POSITIVE_INFINITY, versioned.includes(plan) ? version : undefined)]));
@@ -131,7 +147,8 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
         yield* syncWindow(family, window, range, ctx, emitters);
         if (window && incrementalMembers.length) {
           for (const plan of incrementalMembers) {
-            state.bookmarks[plan.stream.name] = { replication_key: plan.stream.replicationKey!, replication_key_value: formatInstant(window.to) };
+            const bookmark = advanceBookmark(parseInstant(state.bookmarks[plan.stream.name]?.replication_key_value), emitters.get(plan.stream.name)!.newest, window, signpost);
+            if (bookmark) state.bookmarks[plan.stream.name] = { replication_key: plan.stream.replicationKey!, replication_key_value: formatInstant(bookmark) };
           }
           yield { type: 'state', state: snapshot(), streams: incrementalMembers.map((p) => p.stream.name) };
         }
@@ -142,7 +159,8 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
       for (const plan of members) yield { type: 'stream-status', stream: plan.stream.name, status: 'INCOMPLETE' };
       throw error;
     }
-    for (const plan of versioned) yield { type: 'activate-version', stream: plan.stream.name, version };
+    // A table cut short by the record limit is not complete: activating it would delete the rows not read.
+    for (const plan of versioned) if (!emitters.get(plan.stream.name)!.full) yield { type: 'activate-version', stream: plan.stream.name, version };
     for (const plan of members) {
       options.logger.metric({ type: 'counter', metric: 'record_count', value: emitters.get(plan.stream.name)!.count, tags: { endpoint: plan.stream.name } });
       yield { type: 'stream-status', stream: plan.stream.name, status: 'COMPLETE' };
@@ -300,6 +318,8 @@ interface ProviderRun {
 interface RecordEmitter {
   count: number;
   readonly full: boolean;
+  /** The newest replication-key value emitted so far (incremental streams): what the server has shown. */
+  newest?: DateTime;
   emit(records: readonly JsonRecord[], stream: StreamDefinition): Generator<SyncEvent>;
 }
 
@@ -309,6 +329,7 @@ function recordEmitter(plan: StreamPlan, logger: Logger, limit: number, version:
     logger.warn(`${plan.stream.name}: the API sent field "${field}", which the schema lacks; it is left out (run --discover after upgrading)`),
   );
   const seen = plan.stream.distinct ? new Set<string>() : undefined;
+  const replicationKey = plan.incremental ? plan.stream.replicationKey : undefined;
   let announced = false;
   const emitter: RecordEmitter = {
     count: 0,
@@ -329,6 +350,8 @@ function recordEmitter(plan: StreamPlan, logger: Logger, limit: number, version:
           seen.add(key);
         }
         emitter.count++;
+        const value = replicationKey === undefined ? undefined : parseInstant(record[replicationKey]);
+        if (value && (!emitter.newest || value > emitter.newest)) emitter.newest = value;
         yield { type: 'record', stream: plan.stream.name, record: conform(record), timeExtracted, ...(version === undefined ? {} : { version }) };
       }
     },

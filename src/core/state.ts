@@ -1,10 +1,14 @@
 import { DateTime } from 'luxon';
 import { InputError } from '../util/errors.js';
+import type { SyncWindow } from './definitions.js';
 import type { QuotaUsage } from './quota.js';
 
+/** An incremental stream's position, or (with ACTIVATE_VERSION) a full-table stream's table version. */
 export interface Bookmark {
-  replication_key: string;
-  replication_key_value: string;
+  replication_key?: string;
+  replication_key_value?: string;
+  /** The table version of a full-table stream's latest sync: a stream without one has never been synced. */
+  version?: number;
   [extra: string]: unknown;
 }
 
@@ -23,6 +27,18 @@ export function parseInstant(value: unknown): DateTime | undefined {
 
 export function formatInstant(value: DateTime): string {
   return value.toUTC().toISO({ suppressMilliseconds: true })!;
+}
+
+/**
+ * Where an incremental stream's bookmark stands after a window: at the newest replication-key value
+ * the server returned, so records the server stamps before its own "now" but shows only later (commit
+ * or indexing lag, a clock behind ours) are still ahead of it; never past the signpost (the tap's clock
+ * when the sync began), never back. A window that returned nothing moves it only to the window's start:
+ * everything visible before that was read, and nothing is known of the server's clock within the window.
+ */
+export function advanceBookmark(previous: DateTime | undefined, newest: DateTime | undefined, window: SyncWindow, signpost: DateTime): DateTime | undefined {
+  const candidates = [previous, newest && DateTime.min(newest, signpost), window.from && DateTime.min(window.from, signpost)].filter((t): t is DateTime => t !== undefined);
+  return candidates.length ? DateTime.max(...candidates) : undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -62,7 +78,12 @@ export function parseState(document: unknown, source: string): SingerState {
   const bookmarks: Record<string, Bookmark> = {};
   for (const [stream, bookmark] of Object.entries(value.bookmarks)) {
     if (!isObject(bookmark)) throw bad(`bookmark of ${stream} must be an object`);
-    if (bookmark.replication_key_value === undefined) continue;
+    if (bookmark.replication_key_value === undefined) {
+      if (bookmark.version === undefined) continue;
+      if (!Number.isSafeInteger(bookmark.version)) throw bad(`bookmark of ${stream} has version ${JSON.stringify(bookmark.version)}, not an integer`);
+      bookmarks[stream] = bookmark as Bookmark;
+      continue;
+    }
     if (!parseInstant(bookmark.replication_key_value)) {
       throw bad(`bookmark of ${stream} has replication_key_value ${JSON.stringify(bookmark.replication_key_value)}, not a date-time`);
     }

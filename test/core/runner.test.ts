@@ -122,14 +122,14 @@ const toy: ProviderDefinition = {
   check: { method: 'GET', path: '/owners' },
 };
 
-async function sync(options: { state?: SingerState; catalog?: Catalog; endDate?: string; startDate?: string; recordLimit?: number; activateVersion?: boolean } = {}) {
+async function sync(options: { state?: SingerState; catalog?: Catalog; endDate?: string; startDate?: string; recordLimit?: number; activateVersion?: boolean; logger?: ReturnType<typeof memoryLogger> } = {}) {
   requests = [];
   const events: SyncEvent[] = [];
   for await (const event of runSync({
     config: { start_date: options.startDate, end_date: options.endDate, toy: { base_url: baseUrl } },
     plans: planStreams([toy], options.catalog),
     state: options.state ?? { bookmarks: {} },
-    logger: memoryLogger(),
+    logger: options.logger ?? memoryLogger(),
     now: () => NOW,
     persistConfig: async () => undefined,
     recordLimit: options.recordLimit,
@@ -145,7 +145,7 @@ async function sync(options: { state?: SingerState; catalog?: Catalog; endDate?:
 const select = (...names: string[]): Catalog => ({ streams: names.map((n) => ({ tap_stream_id: n, metadata: [{ breadcrumb: [], metadata: { selected: true } }] })) as never });
 
 describe('runSync', () => {
-  it('walks windows from start_date to the sync start, bookmarking each', async () => {
+  it('walks windows from start_date to the sync start, bookmarking each at the newest record it returned', async () => {
     const run = await sync({ startDate: '2026-01-02T00:00:00Z' });
     expect(run.records('toy_items').map((r) => r.id)).toEqual(items.filter((it) => it.at >= '2026-01-02T00:00:00Z').map((it) => it.id));
     const windows = requests.filter((u) => u.pathname === '/items' && !u.searchParams.has('cursor')).map((u) => [u.searchParams.get('from'), u.searchParams.get('to')]);
@@ -155,16 +155,31 @@ describe('runSync', () => {
       ['2026-01-08T00:00:00Z', '2026-01-11T00:00:00Z'],
     ]);
     expect(run.states.filter((s) => s.streams.includes('toy_items')).map((s) => s.state.bookmarks.toy_items!.replication_key_value)).toEqual([
-      '2026-01-05T00:00:00Z',
-      '2026-01-08T00:00:00Z',
-      '2026-01-11T00:00:00Z',
+      '2026-01-04T18:00:00Z',
+      '2026-01-07T18:00:00Z',
+      '2026-01-08T06:00:00Z',
     ]);
   });
 
   it('resumes from the bookmark minus the lookback, and stops at end_date', async () => {
     const run = await sync({ state: { bookmarks: { toy_items: { replication_key: 'at', replication_key_value: '2026-01-06T00:00:00Z' } } }, endDate: '2026-01-07T00:00:00Z' });
     expect(run.records('toy_items').map((r) => r.at)).toEqual(['2026-01-05T12:00:00Z', '2026-01-05T18:00:00Z', '2026-01-06T00:00:00Z', '2026-01-06T06:00:00Z', '2026-01-06T12:00:00Z', '2026-01-06T18:00:00Z']);
-    expect(run.final.bookmarks.toy_items!.replication_key_value).toBe('2026-01-07T00:00:00Z');
+    expect(run.final.bookmarks.toy_items!.replication_key_value).toBe('2026-01-06T18:00:00Z');
+  });
+
+  it('keeps the bookmark where it was when a window returns nothing, rather than moving it to the clock', async () => {
+    const run = await sync({ state: { bookmarks: { toy_items: { replication_key: 'at', replication_key_value: '2026-01-10T00:00:00Z' } } } });
+    expect(run.records('toy_items')).toEqual([]);
+    expect(run.final.bookmarks.toy_items!.replication_key_value).toBe('2026-01-10T00:00:00Z');
+  });
+
+  it('clamps a bookmark in the future to the sync start with a warning, and reads the lookback before it', async () => {
+    const logger = memoryLogger();
+    const run = await sync({ state: { bookmarks: { toy_items: { replication_key: 'at', replication_key_value: '2099-01-01T00:00:00Z' } } }, logger });
+    expect(logger.lines.some((line) => line.includes('toy_items: the state\'s bookmark 2099-01-01T00:00:00Z lies in the future; reading from 2026-01-11T00:00:00Z instead'))).toBe(true);
+    const windows = requests.filter((u) => u.pathname === '/items').map((u) => [u.searchParams.get('from'), u.searchParams.get('to')]);
+    expect(windows).toEqual([['2026-01-10T12:00:00Z', '2026-01-11T00:00:00Z']]);
+    expect(run.final.bookmarks.toy_items!.replication_key_value).toBe('2026-01-11T00:00:00Z');
   });
 
   it('keeps bookmarks of streams it did not sync', async () => {
@@ -237,11 +252,28 @@ describe('runSync', () => {
     expect(run.records('toy_owners')).toHaveLength(1);
   });
 
-  it('versions full-table streams and activates the version before and after', async () => {
+  it('versions full-table streams and, on their first sync, activates the version before and after', async () => {
     const run = await sync({ catalog: select('toy_owners'), activateVersion: true });
     const kinds = run.events.filter((e) => e.type === 'activate-version' || e.type === 'record').map((e) => e.type);
     expect(kinds).toEqual(['activate-version', 'record', 'record', 'record', 'activate-version']);
     expect(run.events.filter((e) => e.type === 'record').every((e) => (e as { version?: number }).version === NOW.toMillis())).toBe(true);
+    expect(run.final.bookmarks.toy_owners).toEqual({ version: NOW.toMillis() });
+  });
+
+  it('activates the version of a later full-table sync only once the table is complete, so an interrupted one deletes nothing', async () => {
+    const run = await sync({ catalog: select('toy_owners'), activateVersion: true, state: { bookmarks: { toy_owners: { version: 1 } } } });
+    const kinds = run.events.filter((e) => e.type === 'activate-version' || e.type === 'record').map((e) => e.type);
+    expect(kinds).toEqual(['record', 'record', 'record', 'activate-version']);
+    // The new version is in the state before any record, so a kill mid-table still counts as a later sync.
+    const firstRecord = run.events.findIndex((e) => e.type === 'record');
+    const versionState = run.events.findIndex((e) => e.type === 'state' && e.state.bookmarks.toy_owners?.version === NOW.toMillis());
+    expect(versionState).toBeGreaterThanOrEqual(0);
+    expect(versionState).toBeLessThan(firstRecord);
+  });
+
+  it('does not activate a table cut short by the record limit', async () => {
+    const run = await sync({ catalog: select('toy_owners'), activateVersion: true, recordLimit: 1 });
+    expect(run.events.filter((e) => e.type === 'activate-version' || e.type === 'record').map((e) => e.type)).toEqual(['activate-version', 'record']);
   });
 
   it('reports stream status STARTED, RUNNING, COMPLETE in order', async () => {

@@ -1,6 +1,7 @@
 import { DateTime, Duration } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalogEntry, loadSchema, type Catalog } from '../../src/core/catalog.js';
+import { formatInstant } from '../../src/core/state.js';
 import type { HttpRequest } from '../../src/http/client.js';
 import type { JsonRecord } from '../../src/protocol/messages.js';
 import { callsRequests, clariPages, isWeeklyQuotaAnswer, markPrivate, shapeRequest, splitUnreachable } from '../../src/providers/clari-copilot/hooks.js';
@@ -9,6 +10,7 @@ import { createClariCopilotSandbox, type ApiRecord, type ClariSandbox, type Clar
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
 import { runBinary, secretsOf, tempDir, writeJson } from '../helpers/binary.js';
 import { memoryLogger } from '../helpers/logger.js';
+import { newestValue } from '../helpers/bookmarks.js';
 import { collectSync, TEST_NOW, type CollectedSync } from '../helpers/sync.js';
 
 const at = (iso: string) => DateTime.fromISO(iso, { zone: 'utc' });
@@ -235,8 +237,8 @@ describe('Clari Copilot against the sandbox', () => {
     expect(h.requests('/call-details')).toHaveLength(0);
   });
 
-  it('bookmarks the calls at the moment the sync started, and warns of no unknown field', () => {
-    expect(full.finalState.bookmarks.clari_copilot_calls).toEqual({ replication_key: 'last_modified_time', replication_key_value: '2026-06-15T12:00:00Z' });
+  it('bookmarks the calls at the newest last_modified_time the API returned, and warns of no unknown field', () => {
+    expect(full.finalState.bookmarks.clari_copilot_calls).toEqual({ replication_key: 'last_modified_time', replication_key_value: newestValue(full.records.clari_copilot_calls, 'last_modified_time') });
     expect(Object.keys(full.finalState.bookmarks)).toEqual(['clari_copilot_calls']);
     expect(full.logs.filter((line) => /WARNING/.test(line))).toEqual([]);
   });
@@ -248,7 +250,7 @@ describe('Clari Copilot against the sandbox', () => {
     expect(calls.length).toBeGreaterThan(20);
     expect(byId(run.records.clari_copilot_call_details!)).toEqual(byId(calls.map((call) => h.clari.dataset.callDetails(String(call.id))!)));
     expect(ids(h.requests('/call-details').map((query) => ({ id: query.get('id') })))).toEqual(ids(calls));
-    expect(run.finalState.bookmarks.clari_copilot_call_details?.replication_key_value).toBe('2026-06-15T12:00:00Z');
+    expect(run.finalState.bookmarks.clari_copilot_call_details?.replication_key_value).toBe(newestValue(run.records.clari_copilot_call_details, 'last_modified_time'));
   });
 });
 
@@ -284,10 +286,11 @@ describe('Clari Copilot incremental runs', () => {
   let first: CollectedSync;
   let second: CollectedSync;
   const later = TEST_NOW.plus({ days: 2, hours: 5 });
-  const lookbackStart = TEST_NOW.minus({ days: 7 });
+  let lookbackStart: DateTime;
   beforeAll(async () => {
     h = await harness({ historicalCalls: 6000 });
     first = await collectSync(h.config({ start_date: '2026-04-01T00:00:00Z' }), { now: TEST_NOW });
+    lookbackStart = at(first.finalState.bookmarks.clari_copilot_calls!.replication_key_value!).minus({ days: 7 });
     h.clock.now = later;
     h.sandbox.traffic['clari-copilot']!.log.length = 0;
     second = await collectSync(h.config({ start_date: '2026-04-01T00:00:00Z' }), { now: later, state: first.finalState });
@@ -301,21 +304,23 @@ describe('Clari Copilot incremental runs', () => {
     const expected = [...h.clari.dataset.records('calls', { visibleAt: TEST_NOW })].filter((call) => ms(call.last_modified_time) >= start.toMillis() || ms(call.time) >= start.toMillis());
     expect(ids(first.records.clari_copilot_calls)).toEqual(ids(expected));
     const bookmarks = first.events.flatMap((event) => (event.type === 'state' && event.streams.length ? [event.state.bookmarks.clari_copilot_calls!.replication_key_value] : []));
-    expect(bookmarks).toEqual(['2026-05-01T00:00:00Z', '2026-05-31T00:00:00Z', '2026-06-15T12:00:00Z']);
+    const windowEnds = ['2026-05-01T00:00:00Z', '2026-05-31T00:00:00Z', '2026-06-15T12:00:00Z'];
+    const emittedBefore = (end: string) => first.records.clari_copilot_calls!.filter((call) => ms(call.last_modified_time) < ms(end));
+    expect(bookmarks).toEqual(windowEnds.map((end) => newestValue(emittedBefore(end), 'last_modified_time')));
   });
 
   it('re-reads exactly the calls modified or timed since the bookmark minus the lookback, not the history', () => {
     const expected = now().filter((call) => inside(call.last_modified_time, lookbackStart, later) || inside(call.time, lookbackStart, later));
     expect(byId(second.records.clari_copilot_calls!)).toEqual(byId(expected.map(withPrivacy(h.clari))));
     expect(second.records.clari_copilot_calls!.length).toBeLessThan(first.records.clari_copilot_calls!.length / 2);
-    expect(second.finalState.bookmarks.clari_copilot_calls!.replication_key_value).toBe(later.toISO({ suppressMilliseconds: true }));
+    expect(second.finalState.bookmarks.clari_copilot_calls!.replication_key_value).toBe(newestValue(second.records.clari_copilot_calls, 'last_modified_time'));
   });
 
   it('sends one query on modified time and one on call time for what was modified before the lookback', () => {
     const queries = h.requests('/calls').filter((query) => query.get('skip') === '0').map((query) => Object.fromEntries(query));
     expect(queries).toEqual([
-      expect.objectContaining({ filterModifiedGt: '2026-06-08T11:59:59.999Z', filterModifiedLt: '2026-06-17T17:00:00Z' }),
-      expect.objectContaining({ filterTimeGt: '2026-06-08T11:59:59.999Z', filterTimeLt: '2026-06-17T17:00:00Z', filterModifiedLt: '2026-06-08T12:00:00Z' }),
+      expect.objectContaining({ filterModifiedGt: lookbackStart.minus(1).toISO(), filterModifiedLt: '2026-06-17T17:00:00Z' }),
+      expect.objectContaining({ filterTimeGt: lookbackStart.minus(1).toISO(), filterTimeLt: '2026-06-17T17:00:00Z', filterModifiedLt: formatInstant(lookbackStart) }),
     ]);
   });
 

@@ -5,7 +5,7 @@ import type { ProviderDefinition } from '../../src/core/definitions.js';
 import type { SyncEvent } from '../../src/core/events.js';
 import { absoluteRequest, createProviderClient } from '../../src/core/provider-client.js';
 import { runSync } from '../../src/core/runner.js';
-import type { SingerState } from '../../src/core/state.js';
+import { formatInstant, type SingerState } from '../../src/core/state.js';
 import type { JsonRecord } from '../../src/protocol/messages.js';
 import { fourfour, type FourfourConfig } from '../../src/providers/fourfour/provider.js';
 import { ENTITY_SETS } from '../../src/providers/fourfour/streams.js';
@@ -21,6 +21,7 @@ import {
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
 import type { SandboxRequest, SandboxResponse } from '../../src/sandbox/types.js';
 import { ajv } from '../../src/util/schema.js';
+import { newestValue } from '../helpers/bookmarks.js';
 import { memoryLogger } from '../helpers/logger.js';
 import { TEST_NOW } from '../helpers/sync.js';
 
@@ -209,10 +210,13 @@ describe('Four/Four against the sandbox', () => {
         expect(records, entitySet).toEqual(expected(fixture.api, entitySet, since, T2, { to: T2 }));
         continue;
       }
-      expect(first.final.bookmarks[name]).toEqual({ replication_key: since, replication_key_value: '2026-06-15T12:00:00Z' });
-      expect(second.final.bookmarks[name]).toEqual({ replication_key: since, replication_key_value: '2026-06-18T12:00:00Z' });
-      expect(queries.get(entitySet)!.get('$filter')).toBe(`${since} ge 2026-06-15T12:00:00Z and ${since} lt 2026-06-18T12:00:00Z`);
-      expect(records, entitySet).toEqual(expected(fixture.api, entitySet, since, T2, { from: T0, to: T2 }));
+      // The bookmark is the newest value the server returned; the next run starts the five-minute lookback before it.
+      const bookmark = newestValue(first.records(name), since)!;
+      expect(first.final.bookmarks[name]).toEqual({ replication_key: since, replication_key_value: bookmark });
+      expect(second.final.bookmarks[name]).toEqual({ replication_key: since, replication_key_value: newestValue([...first.records(name), ...records], since) });
+      const from = instant(bookmark).minus({ minutes: 5 });
+      expect(queries.get(entitySet)!.get('$filter')).toBe(`${since} ge ${formatInstant(from)} and ${since} lt 2026-06-18T12:00:00Z`);
+      expect(records, entitySet).toEqual(expected(fixture.api, entitySet, since, T2, { from, to: T2 }));
       expect(records.length, entitySet).toBeLessThan(first.records(name).length);
       const before = new Set(first.records(name).map((r) => r.id));
       updatedAgain += records.filter((r) => before.has(r.id)).length;
@@ -232,13 +236,13 @@ describe('Four/Four against the sandbox', () => {
     const values = run.states.map((s) => s.state.bookmarks[stream]!.replication_key_value);
     expect(values).toHaveLength(pages.length + 2); // one per page, the window's end, and the final state
     expect(values.slice(0, pages.length)).toEqual(pages.map((_, i) => records[Math.min(records.length, (i + 1) * 50) - 1]!.created_at));
-    expect(values.at(-1)).toBe('2026-06-15T12:00:00Z');
+    expect(values.at(-1)).toBe(records.at(-1)!.created_at);
 
-    // Stopped after page 10: the next run starts at that page's last record and loses nothing.
+    // Stopped after page 10: the next run starts the lookback before that page's last record and loses nothing.
     const resumed = await sync(fixture, { now: T0, state: run.states[9]!.state, catalog: select(stream) });
-    const bookmark = instant(values[9]);
-    expect(resumed.records(stream)).toEqual(records.filter((r) => instant(r.created_at) >= bookmark));
-    expect(resumed.records(stream)[0]).toEqual(records[499]);
+    const from = instant(values[9]).minus({ minutes: 5 });
+    expect(resumed.records(stream)).toEqual(records.filter((r) => instant(r.created_at) >= from));
+    expect(resumed.records(stream)).toContainEqual(records[499]);
   });
 
   it.each([

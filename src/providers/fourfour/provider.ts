@@ -1,10 +1,10 @@
 import type { ProviderConfig, ProviderDefinition } from '../../core/definitions.js';
 import { bearerAuth, oauthRefreshAuth } from '../../http/auth.js';
 import type { JsonSchema } from '../../protocol/messages.js';
-import { oneCredentialSet, providerBlock, secret, text } from '../settings.js';
+import { lookbackSetting, oneCredentialSet, providerBlock, secret, text } from '../settings.js';
 import { fourfourPaginator, streamNameOf } from './hooks.js';
 import { fetchEntitySetSchemas } from './metadata.js';
-import { ENTITY_SETS, fourfourStreams } from './streams.js';
+import { DEFAULT_LOOKBACK, ENTITY_SETS, fourfourStreams } from './streams.js';
 
 export interface FourfourConfig extends ProviderConfig {
   access_token?: string;
@@ -12,6 +12,7 @@ export interface FourfourConfig extends ProviderConfig {
   client_secret?: string;
   refresh_token?: string;
   token_url?: string;
+  lookback?: string;
 }
 
 const DEFAULT_BASE_URL = 'https://fourfour.ai';
@@ -32,6 +33,7 @@ export const fourfour: ProviderDefinition<FourfourConfig> = {
       client_secret: secret('OAuth client secret', 'OAuth client secret.'),
       refresh_token: secret('OAuth refresh token', 'When the server rotates it, tap-convo saves the new one back to the config file.'),
       token_url: text('Token URL', 'OAuth token endpoint; defaults to <base_url>/oauth/token.', { format: 'uri' }),
+      lookback: lookbackSetting(DEFAULT_LOOKBACK, 'Four/Four records can become readable minutes after their created_at or updated time, or be stamped by a server clock behind ours.'),
     },
     { dependencies: { client_id: ['client_secret', 'refresh_token'] } },
   ),

@@ -30,6 +30,12 @@ export const ENTITY_SETS: ReadonlyArray<{ entitySet: string; since?: 'created_at
   { entitySet: 'ChatMessages', since: 'created_at' },
 ];
 
+/**
+ * Four/Four documents no consistency guarantee for `created_at`/`updated`: a record can become readable
+ * after later-stamped ones (commit or indexing lag), so every run re-reads this much before the bookmark.
+ */
+export const DEFAULT_LOOKBACK = 'PT5M';
+
 export const fourfourStreams: StreamDefinition<FourfourConfig>[] = ENTITY_SETS.map(({ entitySet, since }) => ({
   name: streamNameOf(entitySet),
   // providers.md §3.3: `id` is the OData key in every fixture.
@@ -39,5 +45,5 @@ export const fourfourStreams: StreamDefinition<FourfourConfig>[] = ENTITY_SETS.m
   // providers.md §3.4: records are in `value`.
   recordsAt: ['value'],
   // `$orderby` on the filter field keeps pages in bookmark order.
-  ...(since ? { incremental: { sorted: true } } : {}),
+  ...(since ? { incremental: { sorted: true, lookback: (config) => config.lookback ?? DEFAULT_LOOKBACK } } : {}),
 }));
