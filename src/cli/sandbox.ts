@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { Duration } from 'luxon';
 import type { Argv } from 'yargs';
 import { InputError } from '../util/errors.js';
 import { runCommand } from './run.js';
@@ -8,6 +9,8 @@ interface SandboxArgs {
   seed: number;
   scale: number;
   faults: number;
+  'clock-skew'?: string;
+  'visibility-lag'?: string;
   'config-out'?: string;
 }
 
@@ -22,12 +25,14 @@ export function builder(yargs: Argv): Argv<SandboxArgs> {
     .option('seed', { type: 'number', default: 1, requiresArg: true, describe: 'Seed of the generated data' })
     .option('scale', { type: 'number', default: 1, requiresArg: true, describe: 'Multiplies record counts (data is generated, never stored)' })
     .option('faults', { type: 'number', default: 0, requiresArg: true, describe: 'Share of requests (0..1) answered with a fault: 429, 5xx, reset, timeout, truncated body' })
+    .option('clock-skew', { type: 'string', requiresArg: true, describe: "How far the APIs' clock runs ahead of the tap's (negative: behind), as an ISO-8601 duration or seconds, e.g. --clock-skew=-PT5M or --clock-skew=-300" })
+    .option('visibility-lag', { type: 'string', requiresArg: true, describe: 'How long after its timestamp a record becomes readable, as an ISO-8601 duration or seconds, e.g. PT2M' })
     .option('config-out', { type: 'string', requiresArg: true, describe: 'Write a tap config for this sandbox to this file' }) as Argv<SandboxArgs>;
 }
 
 /** Usage errors exit 2 before anything is served. yargs gathers a flag given twice into an array. */
 function checkArgs(args: SandboxArgs): void {
-  for (const name of ['port', 'seed', 'scale', 'faults', 'config-out'] as const) {
+  for (const name of ['port', 'seed', 'scale', 'faults', 'clock-skew', 'visibility-lag', 'config-out'] as const) {
     if (Array.isArray(args[name])) throw new InputError(`--${name} was given more than once; give it once`);
   }
   if (!(Number.isInteger(args.port) && args.port >= 0 && args.port <= 65535)) throw new InputError('--port must be a whole number from 0 to 65535 (0 picks a free one)');
@@ -47,9 +52,12 @@ function listenProblem(error: unknown, port: number): InputError | undefined {
 export async function handler(args: SandboxArgs): Promise<void> {
   await runCommand('info', async (logger) => {
     checkArgs(args);
+    const clockSkew = args['clock-skew'] === undefined ? undefined : durationArgument('--clock-skew', args['clock-skew']);
+    const visibilityLag = args['visibility-lag'] === undefined ? undefined : durationArgument('--visibility-lag', args['visibility-lag']);
+    if (visibilityLag && visibilityLag.toMillis() < 0) throw new InputError('--visibility-lag must not be negative');
     // Loaded only by this command: the simulated APIs are no part of a sync.
     const { startAllSandboxes } = await import('../sandbox/index.js');
-    const sandbox = await startAllSandboxes({ port: args.port, host: HOST, seed: args.seed, scale: args.scale, faults: { rate: args.faults } }).catch((error: unknown) => {
+    const sandbox = await startAllSandboxes({ port: args.port, host: HOST, seed: args.seed, scale: args.scale, faults: { rate: args.faults }, clockSkew, visibilityLag }).catch((error: unknown) => {
       throw listenProblem(error, args.port) ?? error;
     });
     const config = sandbox.tapConfig({ start_date: '2020-01-01T00:00:00Z' });
@@ -70,4 +78,11 @@ export async function handler(args: SandboxArgs): Promise<void> {
     });
     await sandbox.close();
   });
+}
+
+/** An ISO-8601 duration (luxon's reading, signs allowed) or a number of seconds. */
+function durationArgument(flag: string, text: string): Duration {
+  const duration = /^[-+]?\d+(\.\d+)?$/.test(text.trim()) ? Duration.fromObject({ seconds: Number(text) }) : Duration.fromISO(text.trim());
+  if (!duration.isValid || !/\d/.test(text)) throw new InputError(`${flag} must be an ISO-8601 duration or seconds, e.g. -PT5M or -300; got ${JSON.stringify(text)}`);
+  return duration;
 }

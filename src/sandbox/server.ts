@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DateTime } from 'luxon';
+import { DateTime, Duration } from 'luxon';
 import { rngFor, type Random } from './random.js';
 import { FAULT_KINDS, type FaultKind, type SandboxOptions, type SandboxProvider, type SandboxRequest, type SandboxResponse } from './types.js';
 
@@ -17,6 +17,11 @@ export interface FaultOptions {
 }
 
 export interface StartSandboxOptions extends Partial<SandboxOptions> {
+  /**
+   * How far the APIs' clock runs ahead of `now` (negative: behind), as a server's clock drifts from the
+   * tap's: records are stamped, and become readable, by the APIs' clock.
+   */
+  clockSkew?: Duration;
   port?: number;
   host?: string;
   faults?: FaultOptions;
@@ -47,10 +52,13 @@ export interface RunningSandbox {
 
 /** Serves every provider's simulated API on one loopback port, each under its own path prefix. */
 export async function startSandbox(options: StartSandboxOptions): Promise<RunningSandbox> {
+  const clock = options.now ?? (() => DateTime.utc());
+  const skew = options.clockSkew ?? Duration.fromMillis(0);
   const sandboxOptions: SandboxOptions = {
     seed: options.seed ?? 1,
     scale: options.scale ?? 1,
-    now: options.now ?? (() => DateTime.utc()),
+    now: () => clock().plus(skew),
+    ...(options.visibilityLag ? { visibilityLag: options.visibilityLag } : {}),
   };
   const providers = options.providers(sandboxOptions);
   const faults = options.faults ?? { rate: 0 };

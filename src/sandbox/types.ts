@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { DateTime } from 'luxon';
+import type { DateTime, Duration } from 'luxon';
 
 /** What a simulated API sees of one request. `body` is the parsed JSON body, or the raw text. */
 export interface SandboxRequest {
@@ -25,6 +25,13 @@ export interface SandboxOptions {
   scale: number;
   /** The sandbox's clock: what "now" is for processing latency, token expiry and rate limits. */
   now: () => DateTime;
+  /** How long after its timestamp a record becomes readable (commit or indexing lag); none when absent. */
+  visibilityLag?: Duration;
+}
+
+/** The moment whose records the API shows: its clock less the visibility lag, so a record stamped t appears at t + lag. */
+export function recordsVisibleAt(options: SandboxOptions): DateTime {
+  return options.visibilityLag ? options.now().minus(options.visibilityLag) : options.now();
 }
 
 /**

@@ -1,7 +1,7 @@
 import { DateTime, Duration } from 'luxon';
 import { ascending, cut, descending, type Run } from '../fourfour/runs.js';
 import { intBetween, pick, rngFor, uuid } from '../random.js';
-import type { SandboxOptions } from '../types.js';
+import { recordsVisibleAt, type SandboxOptions } from '../types.js';
 import { CallFactory, compact, round2, type MediaOptions } from './calls.js';
 import { Directory, type ApiRecord } from './directory.js';
 import { CallTimeline, CLASS_COUNT, classRun, type TimeBounds } from './timeline.js';
@@ -202,7 +202,7 @@ export class Tenant implements ClariCopilotDataset {
   }
 
   private nowMs(options: Pick<DatasetOptions, 'visibleAt'> = {}): number {
-    return (options.visibleAt ?? this.options.now()).toMillis();
+    return (options.visibleAt ?? recordsVisibleAt(this.options)).toMillis();
   }
 
   private defaultCallQuery(options: DatasetOptions): CallQuery {

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { PeriodQuota } from '../quota.js';
 import { rngFor } from '../random.js';
-import type { SandboxOptions, SandboxProvider, SandboxRequest, SandboxResponse } from '../types.js';
+import { recordsVisibleAt, type SandboxOptions, type SandboxProvider, type SandboxRequest, type SandboxResponse } from '../types.js';
 import { Tenant, type ApiRecord, type ClariCopilotDataset, type Page } from './dataset.js';
 import { ClariError, readChoice, readFlag, readInteger, readList, readTime } from './params.js';
 import { CALL_STATUSES, CALL_TYPES } from './vocabulary.js';
@@ -89,7 +89,7 @@ export function createClariCopilotSandbox(options: SandboxOptions, settings: Cla
       // AMP's error classifier sees "HTTP status 502: internal server error" (providers.md §2.2): the gateway's own body.
       return { status: 502, body: { message: 'Internal server error' } };
     }
-    return { status: 200, body: route(request.query, now.toMillis()) };
+    return { status: 200, body: route(request.query, recordsVisibleAt(options).toMillis()) };
   }
 
   return {

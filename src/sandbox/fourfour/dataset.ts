@@ -1,6 +1,6 @@
 import { DateTime, Duration } from 'luxon';
 import { rngFor, type Random } from '../random.js';
-import type { SandboxOptions } from '../types.js';
+import { recordsVisibleAt, type SandboxOptions } from '../types.js';
 import { ENTITY_SET_NAMES, NAMESPACE, type EntitySetDefinition, type EntitySetName, type PropertyDefinition, type RawValue, type RecordContext } from './edm.js';
 import { COMPLEX_TYPES, ENTITY_SETS } from './entity-sets.js';
 import { ChildLayout, Series, UPDATE_DELAYS_MS } from './timeline.js';
@@ -220,7 +220,7 @@ export class Dataset implements FourfourDataset {
   constructor(options: SandboxOptions) {
     this.seed = options.seed;
     this.scale = options.scale;
-    this.now = options.now;
+    this.now = () => recordsVisibleAt(options);
     this.anchor = options.now().toUTC().startOf('day');
   }
 

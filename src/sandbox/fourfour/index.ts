@@ -1,6 +1,6 @@
 import { Duration } from 'luxon';
 import { companyName, rngFor, uuid } from '../random.js';
-import type { SandboxOptions, SandboxProvider, SandboxRequest, SandboxResponse } from '../types.js';
+import { recordsVisibleAt, type SandboxOptions, type SandboxProvider, type SandboxRequest, type SandboxResponse } from '../types.js';
 import { Dataset, type FourfourDataset } from './dataset.js';
 import { ENTITY_SET_NAMES, type EntitySetName } from './edm.js';
 import { metadataDocument } from './metadata.js';
@@ -99,7 +99,7 @@ export function createFourfourSandbox(options: SandboxOptions, settings: Fourfou
     if (!match || !set) throw new ODataError(404, 'NotFound', `Resource not found for the segment '${segment.split('/')[0]}'.`);
     if (match[2]) throw new ODataError(501, 'NotImplemented', 'Reading one entity by key is not simulated by the Four/Four sandbox; filter on id instead.');
     const plan = parseQueryOptions(request.query, dataset.runtime(set).definition);
-    const nowMs = options.now().toMillis();
+    const nowMs = recordsVisibleAt(options).toMillis();
     if (match[3]) {
       const { total } = engine.run(dataset.runtime(set), plan, nowMs, 0);
       return { status: 200, headers: { 'content-type': 'text/plain', 'OData-Version': '4.0' }, body: String(total) };

@@ -37,6 +37,8 @@ export class GongApi {
     private readonly auth: GongAuth,
     private readonly cursors: CursorCodec,
     private readonly now: () => DateTime,
+    /** The moment whose calls are served: the clock less any visibility lag. */
+    private readonly visibleAt: () => DateTime,
     private readonly requestIds: Random,
     private readonly prefix: string,
     private readonly dailyQuota: PeriodQuota,
@@ -98,7 +100,7 @@ export class GongApi {
   private extensiveCalls(body: Record<string, unknown>): GongRecord {
     const filter = callFilter(body, this.data, { primaryUsers: true });
     const sections = chooseSections(body.contentSelector);
-    const requestMs = this.now().toMillis();
+    const requestMs = this.visibleAt().toMillis();
     return this.callPages('calls/extensive', bodyCursor(body), filter, (index) => callRecord(this.data, index, sections, requestMs), 'calls');
   }
 
@@ -110,7 +112,7 @@ export class GongApi {
   /** `GET /v2/calls/{id}`: `{requestId, call}`; 404 while the call is not (yet) served. */
   private callById(callId: string): GongRecord {
     const index = this.data.callIndex(callId);
-    const served = index !== undefined && new CallSelection(this.data, { callIndices: [index] }, this.now().toMillis()).count() === 1;
+    const served = index !== undefined && new CallSelection(this.data, { callIndices: [index] }, this.visibleAt().toMillis()).count() === 1;
     if (!served) throw new GongApiError(404, [`Call ${callId} was not found`]);
     return { call: callFrame(this.data, index).metaData };
   }
@@ -136,7 +138,7 @@ export class GongApi {
   }
 
   private callPages(kind: string, cursor: string | undefined, filter: CallFilter, record: (index: number) => GongRecord, listKey = 'calls'): GongRecord {
-    const selection = new CallSelection(this.data, filter, this.now().toMillis());
+    const selection = new CallSelection(this.data, filter, this.visibleAt().toMillis());
     const source: PageSource = {
       total: () => selection.count(),
       take(position, limit) {

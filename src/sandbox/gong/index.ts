@@ -1,7 +1,7 @@
 import { Duration } from 'luxon';
 import { PeriodQuota } from '../quota.js';
 import { rngFor } from '../random.js';
-import type { SandboxOptions, SandboxProvider } from '../types.js';
+import { recordsVisibleAt, type SandboxOptions, type SandboxProvider } from '../types.js';
 import { GONG_PAGE_SIZE, GongApi } from './api.js';
 import { GONG_SANDBOX_ACCESS_KEY, GONG_SANDBOX_ACCESS_KEY_SECRET, GongAuth } from './auth.js';
 import { CursorCodec } from './cursor.js';
@@ -68,7 +68,7 @@ export function createGongSandbox(options: SandboxOptions, settings: GongSandbox
   });
   const auth = new GongAuth(options.now, settings.accessTokenLifetime ?? Duration.fromObject({ days: 1 }), rngFor(options.seed, 'gong', 'tokens'));
   const cursors = new CursorCodec(`gong-sandbox-${options.seed}`, settings.cursorLifetime ?? Duration.fromObject({ minutes: 5 }), options.now, GONG_PAGE_SIZE);
-  const api = new GongApi(data, auth, cursors, options.now, rngFor(options.seed, 'gong', 'request-ids'), PREFIX, new PeriodQuota(settings.dailyQuota ?? 10_000, 'day'));
+  const api = new GongApi(data, auth, cursors, options.now, () => recordsVisibleAt(options), rngFor(options.seed, 'gong', 'request-ids'), PREFIX, new PeriodQuota(settings.dailyQuota ?? 10_000, 'day'));
   return {
     prefix: PREFIX,
     configKey: PREFIX,
@@ -77,6 +77,6 @@ export function createGongSandbox(options: SandboxOptions, settings: GongSandbox
     rateLimited: (retryAfterSeconds) => api.rateLimited(retryAfterSeconds),
     handle: (request) => api.handle(request),
     tapConfig: (baseUrl) => ({ base_url: baseUrl, access_key: GONG_SANDBOX_ACCESS_KEY, access_key_secret: GONG_SANDBOX_ACCESS_KEY_SECRET }),
-    dataset: createGongDataset(data, options.now),
+    dataset: createGongDataset(data, () => recordsVisibleAt(options)),
   };
 }
