@@ -88,7 +88,8 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
     options.logger.warn(`${plan.stream.name}: the state's bookmark ${bookmark!.replication_key_value} lies in the future; reading from ${formatInstant(signpost)} instead`);
     state.bookmarks[plan.stream.name] = { ...bookmark, replication_key_value: formatInstant(signpost) };
   }
-  const version = signpost.toMillis();
+  // Each sync's own table version, newer than every earlier one's, even when end_date fixes the signpost.
+  const version = started.toMillis();
   const ledgers = new Map<string, QuotaLedger>();
   /** The state with every quota count as of now, so each STATE carries the requests spent so far. */
   const snapshot = (): SingerState => {

@@ -302,6 +302,23 @@ describe('bad input corpus', () => {
     });
   });
 
+  it('clamps a bookmark in the future to the sync start with a warning, for every provider', async () => {
+    const config = writeJson(dir, 'sandbox-future.json', sandbox.tapConfig());
+    const streams = { gong_calls: 'started', clari_copilot_calls: 'last_modified_time', fourfour_insights: 'created_at' };
+    const future = '2099-01-01T00:00:00Z';
+    const state = file('state-future.json', { bookmarks: Object.fromEntries(Object.entries(streams).map(([stream, key]) => [stream, { replication_key: key, replication_key_value: future }])) });
+    const catalog = file('catalog-future.json', { streams: Object.keys(streams).map((stream) => selected(stream)) });
+    const started = Date.now();
+    const run = await runCase({ name: 'future bookmark', args: () => ['--config', config, '--catalog', catalog, '--state', state], expect: { exit: 0 } });
+    const bookmarks = (finalState(run) as { bookmarks: Record<string, { replication_key_value: string }> }).bookmarks;
+    for (const stream of Object.keys(streams)) {
+      expect(run.stderr).toMatch(new RegExp(`^WARNING ${stream}: the state's bookmark ${future} lies in the future; reading from \\S+ instead$`, 'm'));
+      const value = Date.parse(bookmarks[stream]!.replication_key_value);
+      expect(value, stream).toBeGreaterThanOrEqual(started - 1000);
+      expect(value, stream).toBeLessThanOrEqual(Date.now());
+    }
+  });
+
   it('syncs a catalog whose selected stream names fields and properties the stream does not have', async () => {
     const config = writeJson(dir, 'sandbox.json', sandbox.tapConfig());
     const usersSchema = { type: 'object', properties: { id: { type: 'string' }, no_such_property: { type: ['string', 'null'] } } };

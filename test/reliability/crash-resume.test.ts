@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startAllSandboxes } from '../../src/sandbox/index.js';
-import { tempDir } from '../helpers/binary.js';
+import { tempDir, writeJson } from '../helpers/binary.js';
 import { pipeline, saveLastState, tables, writeCatalog, writeTapConfig, type PipelineOptions, type PipelineRun } from '../helpers/pipeline.js';
 import { TEST_NOW } from '../helpers/sync.js';
 
@@ -105,6 +105,38 @@ describe.concurrent('killed with SIGKILL and rerun from the last STATE', () => {
       const resumed = await resume({ ...options, state }, second, 'twice');
       expect([resumed.tapCode, resumed.targetCode], resumed.tapErrors).toEqual([0, 0]);
       expect(await tables(database)).toEqual(reference);
+    } finally {
+      await sandbox.close();
+    }
+  }, 60_000);
+});
+
+describe('ACTIVATE_VERSION and a sync killed mid-table', () => {
+  it('keeps every committed row of a full-table stream when a later sync dies before the table is complete', async () => {
+    const sandbox = await startAllSandboxes({ seed: SEED, scale: 2, now: () => TEST_NOW, unlimited: true });
+    try {
+      const config = writeTapConfig(sandbox, join(dir, 'versions.json'), { ...WINDOW, emit_activate_version_messages: true }, PROVIDER_SETTINGS);
+      const usersOnly = writeJson(dir, 'versions-catalog.json', { streams: [{ tap_stream_id: 'gong_users', metadata: [{ breadcrumb: [], metadata: { selected: true } }] }] });
+      const database = join(dir, 'versions.duckdb');
+      const options: PipelineOptions = { config, catalog: usersOnly, database, batchSizeRows: BATCH_SIZE_ROWS };
+      const live = (rows: unknown[] | undefined) => (rows ?? []).filter((row) => (row as { _sdc_deleted_at: unknown })._sdc_deleted_at === null);
+
+      const first = await pipeline(options);
+      expect([first.tapCode, first.targetCode], first.tapErrors).toEqual([0, 0]);
+      const users = live((await tables(database)).gong_users);
+      expect(users.length).toBeGreaterThan(20);
+
+      // The second sync dies halfway through the users: no ACTIVATE_VERSION may have told the target to drop the rest.
+      const state = saveLastState(first, join(dir, 'versions-1.state.json'));
+      const killed = await pipeline({ ...options, state, killTapAtByte: Math.floor(first.tapOutput.length / 2) });
+      expect(killed.tapCode).toBeNull();
+      expect(live((await tables(database)).gong_users)).toHaveLength(users.length);
+
+      // Resumed to the end: the table is complete, activated, and still whole.
+      const resumed = await pipeline({ ...options, state: saveLastState(killed, join(dir, 'versions-2.state.json')) ?? state });
+      expect([resumed.tapCode, resumed.targetCode], resumed.tapErrors).toEqual([0, 0]);
+      expect(resumed.tapOutput.toString('utf8')).toMatch(/"type":"ACTIVATE_VERSION","stream":"gong_users"/);
+      expect(live((await tables(database)).gong_users)).toHaveLength(users.length);
     } finally {
       await sandbox.close();
     }
