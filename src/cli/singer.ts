@@ -2,11 +2,12 @@ import type { Argv } from 'yargs';
 import { runSync } from '../core/runner.js';
 import { discoverConfigured, prepareSync } from '../core/tap.js';
 import { about, formatAbout } from '../protocol/about.js';
+import type { SingerMessage } from '../protocol/messages.js';
 import { LineWriter, toSinger } from '../protocol/singer.js';
 import { PROVIDERS } from '../providers/index.js';
-import { InputError } from '../util/errors.js';
+import { InputError, Interrupted } from '../util/errors.js';
 import { LOG_LEVELS, type LogLevel } from '../util/log.js';
-import { runCommand } from './run.js';
+import { runCommand, untilInterrupted } from './run.js';
 
 interface SingerArgs {
   config?: string[];
@@ -50,8 +51,9 @@ export async function handler(args: SingerArgs): Promise<void> {
     }
     const prepared = prepareSync(inputs, logger);
     const writer = new LineWriter(process.stdout);
+    let lastState: SingerMessage = { type: 'STATE', value: prepared.state };
     try {
-      for await (const event of runSync({
+      for await (const event of untilInterrupted(runSync({
         config: prepared.config,
         plans: prepared.plans,
         state: prepared.state,
@@ -59,10 +61,16 @@ export async function handler(args: SingerArgs): Promise<void> {
         persistConfig: prepared.persistConfig,
         recordLimit: args.test ? 1 : undefined,
         activateVersion: prepared.config.emit_activate_version_messages === true,
-      })) {
+      }))) {
         const message = toSinger(event);
-        if (message) await writer.write(message);
+        if (message?.type === 'STATE') await writer.writeNow((lastState = message));
+        else if (message) await writer.write(message);
       }
+    } catch (error) {
+      // Interrupted: the records queued after the last STATE go out, then that STATE again, so the
+      // stream ends on the state to resume from; it is never one past the records delivered.
+      if (error instanceof Interrupted) await writer.write(lastState);
+      throw error;
     } finally {
       // Whatever was emitted before a failure is delivered: its STATE never passes undelivered data.
       await writer.flush();

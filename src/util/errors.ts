@@ -1,3 +1,5 @@
+import { constants } from 'node:os';
+
 /** Exit codes of the contract (DESIGN.md §1). */
 export const EXIT_OK = 0;
 export const EXIT_SYNC_FAILED = 1;
@@ -30,5 +32,16 @@ export class InputError extends UserFacingError {
 export class SyncError extends UserFacingError {
   constructor(message: string, failureType: 'config_error' | 'system_error' | 'transient_error' = 'system_error') {
     super(message, EXIT_SYNC_FAILED, failureType);
+  }
+}
+
+/**
+ * The sync was stopped by SIGINT or SIGTERM: exit 128 + the signal's number (130, 143), the status a
+ * shell reports for a process the signal ended, so schedulers tell a stop from a failure. A rerun
+ * from the last STATE goes on, hence transient.
+ */
+export class Interrupted extends UserFacingError {
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
+    super(`interrupted by ${signal}: the sync stopped before it finished; rerun with its last STATE to resume`, 128 + constants.signals[signal], 'transient_error');
   }
 }

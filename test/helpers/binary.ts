@@ -22,6 +22,10 @@ export interface BinaryOptions {
   timeoutMs?: number;
   /** Credentials the run must not print that no readable config holds (a config that is not valid JSON). */
   secrets?: readonly string[];
+  /** Send the run `signal` once `when` resolves, unless it has exited by then. */
+  signal?: { signal: NodeJS.Signals; when: Promise<unknown> };
+  /** Close the read end of its stdout once this many bytes have come, as `| head -c N` does. */
+  closeStdoutAfterBytes?: number;
 }
 
 /**
@@ -37,7 +41,18 @@ export function runBinary(bin: 'tap-convo' | 'target-convo-duckdb', args: string
     const child = spawn(process.execPath, [join(ROOT, 'bin', `${bin}.js`), ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
+    let received = 0;
+    child.stdout.on('data', (c: Buffer) => {
+      out.push(c);
+      received += c.length;
+      if (received >= (options.closeStdoutAfterBytes ?? Infinity)) child.stdout.destroy();
+    });
+    if (options.signal) {
+      const { signal, when } = options.signal;
+      void when.then(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      });
+    }
     child.stderr.on('data', (c: Buffer) => err.push(c));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.on('error', reject);

@@ -18,6 +18,11 @@ export interface PipelineOptions {
   killTapAtByte?: number;
   /** Once this many bytes have reached the target, SIGKILL the target, then the tap, as a dying host would. */
   killTargetAtByte?: number;
+  /**
+   * Send the tap `signal` once `when` resolves (a moment the test picks: a delay, the n-th request),
+   * unless it has exited by then. What `when` notes as it resolves is known to precede the signal.
+   */
+  signalTap?: { signal: NodeJS.Signals; when: Promise<unknown> };
   /** SIGKILL both if the pipeline has not finished by then. */
   timeoutMs?: number;
 }
@@ -48,6 +53,13 @@ export function pipeline(options: PipelineOptions): Promise<PipelineRun> {
       tap.kill('SIGKILL');
       target.kill('SIGKILL');
     }, options.timeoutMs ?? 60_000);
+
+    if (options.signalTap) {
+      const { signal, when } = options.signalTap;
+      void when.then(() => {
+        if (tap.exitCode === null && tap.signalCode === null) tap.kill(signal);
+      });
+    }
 
     let tapErrors = '';
     tap.stderr.on('data', (chunk: Buffer) => (tapErrors += chunk.toString('utf8')));
@@ -134,14 +146,18 @@ export function saveLastState(run: PipelineRun, path: string): string | undefine
   return run.lastState === undefined ? undefined : writeJson(dirname(path), basename(path), run.lastState);
 }
 
-/** Discovers the catalog with `config` and writes it to `path`, with `alsoSelected` streams selected too. */
-export async function writeCatalog(config: string, path: string, alsoSelected: readonly string[]): Promise<string> {
+/**
+ * Discovers the catalog with `config` and writes it to `path`, with `alsoSelected` streams selected
+ * too; with `only`, those streams and no others.
+ */
+export async function writeCatalog(config: string, path: string, alsoSelected: readonly string[], { only = false } = {}): Promise<string> {
   const discovered = await runBinary('tap-convo', ['--config', config, '--discover']);
   if (discovered.code !== 0) throw new Error(`discovery failed: ${discovered.stderr}`);
   const catalog = JSON.parse(discovered.stdout) as { streams: Array<{ tap_stream_id: string; metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }> }> };
   for (const stream of catalog.streams) {
-    if (!alsoSelected.includes(stream.tap_stream_id)) continue;
-    for (const entry of stream.metadata) if (entry.breadcrumb.length === 0) entry.metadata.selected = true;
+    const selected = alsoSelected.includes(stream.tap_stream_id);
+    if (!selected && !only) continue;
+    for (const entry of stream.metadata) if (entry.breadcrumb.length === 0) entry.metadata.selected = selected;
   }
   return writeJson(dirname(path), basename(path), catalog);
 }

@@ -1,7 +1,12 @@
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { DateTime } from 'luxon';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { SingerState } from '../../src/core/state.js';
+import { createGongSandbox } from '../../src/sandbox/gong/index.js';
 import { startAllSandboxes } from '../../src/sandbox/index.js';
-import { tempDir, writeJson } from '../helpers/binary.js';
+import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
+import { runBinary, tempDir, writeJson } from '../helpers/binary.js';
 import { pipeline, saveLastState, tables, writeCatalog, writeTapConfig, type PipelineOptions, type PipelineRun } from '../helpers/pipeline.js';
 import { TEST_NOW } from '../helpers/sync.js';
 
@@ -141,4 +146,160 @@ describe('ACTIVATE_VERSION and a sync killed mid-table', () => {
       await sandbox.close();
     }
   }, 60_000);
+});
+
+/**
+ * A long sync: six years of Gong's 30-day windows, mostly empty, paced to two requests a second, so
+ * it lasts over 40 seconds and writes little (issue 13: after 20 s and 57 requests not one line had
+ * been written). Stopped at many moments, the tap must have delivered the STATE of every window
+ * before the last one it asked for, since it asks for a window only after emitting the last one's.
+ * That STATE's bookmark is at least the start of the window before the one asked for: a window moves
+ * the bookmark to its newest call, or to its own start when it had none.
+ */
+const PACED_WINDOW = { start_date: '2020-01-01T00:00:00Z', end_date: TEST_NOW.toISO() };
+const PACED_STREAMS = ['gong_calls', 'gong_transcripts'];
+const SLOW = { requests_per_second: 2 };
+const FAST = { requests_per_second: 500 };
+/** Gong's calls window (its stream declaration's windowSize). */
+const GONG_WINDOW = { days: 30 };
+
+const pacedDir = tempDir('tap-convo-paced-');
+let pacedCatalog: string;
+let pacedReference: Record<string, unknown[]>;
+
+/** A fresh Gong sandbox and two configs for it: the paced one, and a fast one to finish the sync. */
+async function pacedSandbox(name: string) {
+  // A small tenant: the windows, not the records, make this sync long.
+  const sandbox = await startSandbox({ seed: SEED, scale: 0.05, now: () => TEST_NOW, unlimited: true, providers: (options) => [createGongSandbox(options)] });
+  return {
+    sandbox,
+    slow: writeTapConfig(sandbox, join(pacedDir, `${name}.slow.json`), PACED_WINDOW, SLOW),
+    fast: writeTapConfig(sandbox, join(pacedDir, `${name}.fast.json`), PACED_WINDOW, FAST),
+    database: join(pacedDir, `${name}.duckdb`),
+  };
+}
+
+/** The start of the latest Gong calls window the sandbox has answered a request for. */
+function lastWindowAsked(sandbox: RunningSandbox): DateTime | undefined {
+  const starts = sandbox.traffic.gong!.log.filter((entry) => entry.path === '/v2/calls/extensive').map((entry) => DateTime.fromISO((entry.body as { filter: { fromDateTime: string } }).filter.fromDateTime));
+  return starts.length ? DateTime.max(...starts) : undefined;
+}
+
+/** Resolves once the sandbox has answered `count` Gong requests (polled: the sandbox has no events). */
+async function gongRequests(sandbox: RunningSandbox, count: number): Promise<void> {
+  for (let waited = 0; (sandbox.traffic.gong?.requests ?? 0) < count && waited < 60_000; waited += 20) await delay(20);
+}
+
+/** The last whole line of a tap's output: a kill may cut the line after it. */
+function lastWholeLine(output: Buffer): Record<string, unknown> | undefined {
+  const lines = output.toString('utf8').split('\n').slice(0, -1).filter(Boolean);
+  return lines.length ? (JSON.parse(lines.at(-1)!) as Record<string, unknown>) : undefined;
+}
+
+/** The gong_calls bookmark of the last STATE a Singer output holds whole, or the start date without one. */
+function deliveredBookmark(output: Buffer): DateTime {
+  const states = output
+    .toString('utf8')
+    .split('\n')
+    .slice(0, -1)
+    .filter((line) => line.startsWith('{"type":"STATE"'))
+    .map((line) => JSON.parse(line) as { value: SingerState });
+  const value = states.at(-1)?.value.bookmarks.gong_calls?.replication_key_value;
+  return DateTime.fromISO(value ?? PACED_WINDOW.start_date);
+}
+
+describe('a long paced sync', () => {
+  beforeAll(async () => {
+    const { sandbox, fast, database } = await pacedSandbox('reference');
+    pacedCatalog = await writeCatalog(fast, join(pacedDir, 'catalog.json'), PACED_STREAMS, { only: true });
+    const run = await pipeline({ config: fast, catalog: pacedCatalog, database, batchSizeRows: BATCH_SIZE_ROWS });
+    await sandbox.close();
+    expect([run.tapCode, run.targetCode], run.tapErrors).toEqual([0, 0]);
+    pacedReference = await tables(database);
+    expect(pacedReference.gong_calls?.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  /** Finishes the sync from the target's last STATE, fast; the tables must be those of one clean run. */
+  async function finish(stopped: PipelineRun, fast: string, database: string, name: string): Promise<void> {
+    const state = saveLastState(stopped, join(pacedDir, `${name}.state.json`));
+    const resumed = await pipeline({ config: fast, catalog: pacedCatalog, database, batchSizeRows: BATCH_SIZE_ROWS, state, timeoutMs: 120_000 });
+    expect([resumed.tapCode, resumed.targetCode], resumed.tapErrors).toEqual([0, 0]);
+    // One row per key, none lost: the load equals the uninterrupted one.
+    expect(await tables(database)).toEqual(pacedReference);
+  }
+
+  // Seconds after the first answered request; the sync lasts over 40.
+  describe.concurrent('killed with SIGKILL at a given second', () => {
+    it.each([0, 0.5, 1, 3, 10, 29])('at %s s: the STATE of every window before the last one asked for was delivered', async (seconds) => {
+      const name = `sigkill-${seconds}`;
+      const { sandbox, slow, fast, database } = await pacedSandbox(name);
+      try {
+        let asked: DateTime | undefined;
+        const when = gongRequests(sandbox, 1)
+          .then(() => delay(seconds * 1000))
+          .then(() => (asked = lastWindowAsked(sandbox)));
+        const killed = await pipeline({ config: slow, catalog: pacedCatalog, database, batchSizeRows: BATCH_SIZE_ROWS, signalTap: { signal: 'SIGKILL', when }, timeoutMs: 120_000 });
+        expect(killed.tapCode, killed.tapErrors).toBeNull();
+        expect(asked).toBeDefined();
+        expect(deliveredBookmark(killed.tapOutput).toMillis()).toBeGreaterThanOrEqual(asked!.minus(GONG_WINDOW).toMillis());
+        await finish(killed, fast, database, name);
+      } finally {
+        await sandbox.close();
+      }
+    }, 240_000);
+  });
+
+  describe.concurrent('stopped with a signal', () => {
+    it.each([
+      ['SIGTERM', 143],
+      ['SIGINT', 130],
+    ] as const)('%s: delivers what it read, ends on its last STATE, says so in one line and exits %s', async (signal, code) => {
+      const name = signal.toLowerCase();
+      const { sandbox, slow, fast, database } = await pacedSandbox(name);
+      try {
+        let asked: DateTime | undefined;
+        const when = gongRequests(sandbox, 6).then(() => (asked = lastWindowAsked(sandbox)));
+        const stopped = await pipeline({ config: slow, catalog: pacedCatalog, database, batchSizeRows: BATCH_SIZE_ROWS, signalTap: { signal, when }, timeoutMs: 120_000 });
+        expect(stopped.tapCode, stopped.tapErrors).toBe(code);
+        expect(stopped.tapErrors.trim().split('\n')).toEqual([`CRITICAL interrupted by ${signal}: the sync stopped before it finished; rerun with its last STATE to resume`]);
+        expect(lastWholeLine(stopped.tapOutput)?.type).toBe('STATE');
+        expect(stopped.tapOutput.at(-1)).toBe(0x0a);
+        expect(deliveredBookmark(stopped.tapOutput).toMillis()).toBeGreaterThanOrEqual(asked!.minus(GONG_WINDOW).toMillis());
+        await finish(stopped, fast, database, name);
+      } finally {
+        await sandbox.close();
+      }
+    }, 240_000);
+
+    it('SIGTERM to an Airbyte read: its STATEs delivered, then INCOMPLETE statuses and a transient error trace, exit 143', async () => {
+      const { sandbox, slow } = await pacedSandbox('airbyte');
+      try {
+        const configured = writeJson(pacedDir, 'configured.json', { streams: [{ stream: { name: 'gong_calls' }, sync_mode: 'incremental', destination_sync_mode: 'append' }] });
+        let asked: DateTime | undefined;
+        const when = gongRequests(sandbox, 6).then(() => (asked = lastWindowAsked(sandbox)));
+        const run = await runBinary('tap-convo', ['read', '--config', slow, '--catalog', configured], { signal: { signal: 'SIGTERM', when } });
+        expect(run.code, run.stderr).toBe(143);
+        const messages = run.lines as Array<{ type: string; state?: { stream: { stream_state: { replication_key_value?: string } } }; trace?: Record<string, unknown> }>;
+        const traces = messages.filter((m) => m.type === 'TRACE').map((m) => m.trace!);
+        expect(traces.at(-2)).toMatchObject({ type: 'STREAM_STATUS', stream_status: { stream_descriptor: { name: 'gong_calls' }, status: 'INCOMPLETE' } });
+        expect(traces.at(-1)).toMatchObject({ type: 'ERROR', error: { failure_type: 'transient_error', message: expect.stringContaining('interrupted by SIGTERM') } });
+        const lastState = messages.filter((m) => m.type === 'STATE').at(-1)?.state?.stream.stream_state.replication_key_value;
+        expect(DateTime.fromISO(lastState ?? PACED_WINDOW.start_date).toMillis()).toBeGreaterThanOrEqual(asked!.minus(GONG_WINDOW).toMillis());
+      } finally {
+        await sandbox.close();
+      }
+    }, 120_000);
+
+    it('EPIPE: the reader of stdout goes away mid-sync: one CRITICAL line, no stack trace, exit 1', async () => {
+      const { sandbox, fast } = await pacedSandbox('epipe');
+      try {
+        const run = await runBinary('tap-convo', ['--config', fast, '--catalog', pacedCatalog], { closeStdoutAfterBytes: 1 });
+        expect(run.code, run.stderr).toBe(1);
+        const errors = run.stderr.split('\n').filter((line) => line && !line.includes('METRIC'));
+        expect(errors).toEqual([expect.stringMatching(/^CRITICAL stdout was closed by the program reading it \(EPIPE\)/)]);
+      } finally {
+        await sandbox.close();
+      }
+    }, 60_000);
+  });
 });

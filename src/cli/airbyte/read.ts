@@ -4,6 +4,7 @@ import { runSync } from '../../core/runner.js';
 import { prepareSync } from '../../core/tap.js';
 import { AirbyteEncoder, translateConfiguredCatalog, type AirbyteMessage } from '../../protocol/airbyte.js';
 import { PROVIDERS } from '../../providers/index.js';
+import { untilInterrupted } from '../run.js';
 import { airbyteOptions, readPlatformConfig, runAirbyte, type AirbyteArgs, type AirbyteSession } from './session.js';
 
 export const command = 'read';
@@ -25,14 +26,14 @@ export async function handler(args: AirbyteArgs): Promise<void> {
       for (const name of unavailable) session.logger.warn(`${name}: ${whyUnavailable(name)}; it is not read`);
       await sendAll(session, encoder.incomplete(unavailable));
       try {
-        for await (const event of runSync({
+        for await (const event of untilInterrupted(runSync({
           config: prepared.config,
           plans: prepared.plans,
           state: prepared.state,
           logger: session.logger,
           // Rotated settings reach the platform as CONTROL (config-changed events); its config file is not ours to rewrite.
           persistConfig: async () => undefined,
-        })) {
+        }))) {
           await sendAll(session, encoder.encode(event));
         }
       } catch (error) {

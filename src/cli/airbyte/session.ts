@@ -49,7 +49,8 @@ export function runAirbyte(level: LogLevel, body: (session: AirbyteSession) => P
     const session: AirbyteSession = {
       // The sink cannot wait; the writer queues the line in order and drains with the next message.
       logger: createLogger(level, (lineLevel, line) => void writer.write(logMessage(lineLevel, line))),
-      send: (message) => writer.write(message),
+      // A STATE, and a rotated config the platform must store, reach it at once: a kill loses neither.
+      send: (message) => (message.type === 'STATE' || message.type === 'CONTROL' ? writer.writeNow(message) : writer.write(message)),
     };
     try {
       await body(session);
