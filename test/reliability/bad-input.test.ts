@@ -5,6 +5,7 @@ import { startAllSandboxes } from '../../src/sandbox/index.js';
 import type { RunningSandbox } from '../../src/sandbox/server.js';
 import { runBinary, tempDir, writeJson, type BinaryRun } from '../helpers/binary.js';
 import { TEST_NOW } from '../helpers/sync.js';
+import { validator } from '../../src/util/schema.js';
 
 /**
  * Issue 7, bad-input corpus: every case runs the real binary and must end with the exit code of the
@@ -310,6 +311,25 @@ describe('bad input corpus', () => {
     it.each(targetCases.map((c) => [c.name, c] as const))('%s', async (_name, testCase) => {
       await runCase(testCase);
     });
+  });
+
+  it('keeps the built-in schema of keys and replication keys that a catalog drops or retypes, so records match their SCHEMA', async () => {
+    const config = writeJson(dir, 'sandbox-keys.json', sandbox.tapConfig());
+    const catalog = file('catalog-keys.json', {
+      streams: [
+        { tap_stream_id: 'gong_users', schema: { type: 'object', properties: { emailAddress: { type: ['string', 'null'] } } }, metadata: [{ breadcrumb: [], metadata: { selected: true } }] },
+        { tap_stream_id: 'gong_calls', schema: { type: 'object', properties: { id: { type: 'integer' }, started: { type: 'integer' }, title: { type: ['string', 'null'] } } }, metadata: [{ breadcrumb: [], metadata: { selected: true } }] },
+      ],
+    });
+    const run = await runCase({ name: 'retyped keys', args: () => ['--config', config, '--catalog', catalog], expect: { exit: 0 } });
+    const schemas = new Map(run.lines.filter((line) => line.type === 'SCHEMA').map((line) => [line.stream as string, line.schema as { properties: Record<string, unknown> }]));
+    expect(schemas.get('gong_users')!.properties.id).toEqual({ type: 'string' });
+    expect(schemas.get('gong_calls')!.properties.id).toMatchObject({ type: 'string' });
+    expect(schemas.get('gong_calls')!.properties.started).toMatchObject({ type: 'string', format: 'date-time' });
+    const checks = new Map([...schemas].map(([stream, schema]) => [stream, validator(schema, 'record')]));
+    const records = run.lines.filter((line) => line.type === 'RECORD');
+    expect(new Set(records.map((line) => line.stream))).toEqual(new Set(['gong_users', 'gong_calls']));
+    for (const line of records) expect(checks.get(line.stream as string)!(line.record)).toBeUndefined();
   });
 
   it('syncs a catalog whose selected stream names fields and properties the stream does not have', async () => {
