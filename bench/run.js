@@ -10,6 +10,7 @@ import { benchRateLimit } from './rate-limit.js';
 import { benchRequests } from './requests.js';
 import { benchTarget, formatFigures } from './target.js';
 import { benchTargetMemory } from './target-memory.js';
+import { benchTargetWide } from './target-wide.js';
 
 /** target.js keeps its own figures; here they become a section like the others'. */
 async function target() {
@@ -25,7 +26,7 @@ async function target() {
   };
 }
 
-const BENCHES = { target, 'target-memory': benchTargetMemory, overhead: benchOverhead, 'rate-limit': benchRateLimit, requests: benchRequests, memory: benchMemory };
+const BENCHES = { target, 'target-memory': benchTargetMemory, 'target-wide': benchTargetWide, overhead: benchOverhead, 'rate-limit': benchRateLimit, requests: benchRequests, memory: benchMemory };
 
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !(name in BENCHES));

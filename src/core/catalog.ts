@@ -165,6 +165,11 @@ export function planStreams(providers: readonly ProviderDefinition[], catalog: C
       for (const name of Object.keys(properties)) {
         if (!automatic.has(name) && streamMetadata(entry, ['properties', name]).selected === false) delete properties[name];
       }
+      // Keys and the replication key keep the built-in schema, whatever the catalog says: the tap
+      // writes them the same way always (the state and a target's merge depend on them), so a catalog
+      // that dropped or retyped one would make the records break the SCHEMA sent before them.
+      const builtIn = (loadSchema(provider, stream).properties ?? {}) as Record<string, JsonSchema>;
+      for (const name of automatic) if (name && builtIn[name]) properties[name] = builtIn[name];
       const method = top['replication-method'] ?? entry?.replication_method;
       plans.push({
         provider,

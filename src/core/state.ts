@@ -48,17 +48,24 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /**
  * Reads a state in any shape tap-convo has written or an orchestrator hands back: a Singer state,
  * a whole STATE message, Meltano's `{singer_state: …}` (what `meltano state get` prints), Airbyte
- * per-stream states (array), or Airbyte's legacy `{data: …}` blob.
+ * per-stream states (a list, or one on its own), or Airbyte's legacy `{data: …}` blob. Airbyte's
+ * GLOBAL state (one shared state for all streams, for CDC sources) is refused by name: tap-convo
+ * never writes it, and its shared_state has no bookmarks to read.
  * Each bookmark must carry a date-time value, so a broken one fails now rather than mid-sync.
  * Airbyte per-stream states carry the quota counts in their `quota` key (see AirbyteEncoder).
  */
 export function parseState(document: unknown, source: string): SingerState {
   const bad = (what: string) => new InputError(`state ${source}: ${what}; pass the last STATE value a sync emitted, or no --state for a full sync`);
   let value: unknown = document;
+  // One Airbyte state message on its own is read like a list of one.
+  if (isObject(value) && (value.type === 'STREAM' || value.type === 'GLOBAL')) value = [value];
   if (Array.isArray(value)) {
     const bookmarks: Record<string, unknown> = {};
     const quotas: unknown[] = [];
     for (const message of value) {
+      if (isObject(message) && typeof message.type === 'string' && message.type !== 'STREAM') {
+        throw bad(`an Airbyte ${message.type} state cannot be read; tap-convo reads Airbyte per-stream states (type STREAM), a Singer state {"bookmarks": …} or Airbyte's legacy {"data": …}`);
+      }
       const stream = isObject(message) && isObject(message.stream) ? message.stream : undefined;
       const name = stream && isObject(stream.stream_descriptor) ? stream.stream_descriptor.name : undefined;
       if (typeof name !== 'string') throw bad('an Airbyte state entry lacks stream.stream_descriptor.name');

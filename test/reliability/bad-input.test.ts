@@ -5,6 +5,7 @@ import { startAllSandboxes } from '../../src/sandbox/index.js';
 import type { RunningSandbox } from '../../src/sandbox/server.js';
 import { runBinary, tempDir, writeJson, type BinaryRun } from '../helpers/binary.js';
 import { TEST_NOW } from '../helpers/sync.js';
+import { validator } from '../../src/util/schema.js';
 
 /**
  * Issue 7, bad-input corpus: every case runs the real binary and must end with the exit code of the
@@ -105,6 +106,11 @@ const tapCases: BadInputCase[] = [
   { name: 'directory given as state', args: () => ['--config', ok(), '--state', dir], expect: { exit: 2, critical: /^CRITICAL cannot read state .*: EISDIR$/ } },
   { name: 'state that is a string', args: () => ['--config', ok(), '--state', file('state-string.json', '"2026-05-01T00:00:00Z"')], expect: { exit: 2, critical: /^CRITICAL state .*: must be a JSON object; pass the last STATE value a sync emitted, or no --state for a full sync$/ } },
   { name: 'state that is a list of numbers', args: () => ['--config', ok(), '--state', file('state-list.json', [1, 2])], expect: { exit: 2, critical: /^CRITICAL state .*: an Airbyte state entry lacks stream\.stream_descriptor\.name/ } },
+  {
+    name: 'state that is an Airbyte GLOBAL state',
+    args: () => ['--config', ok(), '--state', file('state-global.json', [{ type: 'GLOBAL', global: { shared_state: { cursor: 7 }, stream_states: [{ stream_descriptor: { name: 'gong_calls' }, stream_state: BOOKMARK }] } }])],
+    expect: { exit: 2, critical: /^CRITICAL state .*: an Airbyte GLOBAL state cannot be read; tap-convo reads Airbyte per-stream states \(type STREAM\), a Singer state \{"bookmarks": …\} or Airbyte's legacy \{"data": …\}; pass the last STATE/ },
+  },
   { name: 'state in a flat shape of another tap', args: () => ['--config', ok(), '--state', file('state-flat.json', { gong_calls: { started: '2026-05-01T00:00:00Z' } })], expect: { exit: 2, critical: /^CRITICAL state .*: has no "bookmarks" object/ } },
   { name: 'bookmark that is a bare date', args: () => ['--config', ok(), '--state', file('state-bare.json', { bookmarks: { gong_calls: '2026-05-01' } })], expect: { exit: 2, critical: /^CRITICAL state .*: bookmark of gong_calls must be an object/ } },
   { name: 'bookmark value that is not a date-time', args: () => ['--config', ok(), '--state', file('state-words.json', { bookmarks: { gong_calls: { ...BOOKMARK, replication_key_value: 'last tuesday' } } })], expect: { exit: 2, critical: /^CRITICAL state .*: bookmark of gong_calls has replication_key_value "last tuesday", not a date-time/ } },
@@ -114,6 +120,7 @@ const tapCases: BadInputCase[] = [
       ['a bookmark of another stream', { bookmarks: { gong_calls: BOOKMARK, other_tap_stream: { replication_key: 'updated', replication_key_value: '2025-01-01T00:00:00Z' } } }],
       ['a whole STATE message (a target’s last output line)', { type: 'STATE', value: { bookmarks: { gong_calls: BOOKMARK } } }],
       ['Airbyte per-stream states', [{ type: 'STREAM', stream: { stream_descriptor: { name: 'gong_calls' }, stream_state: BOOKMARK } }]],
+      ['one Airbyte per-stream state on its own', { type: 'STREAM', stream: { stream_descriptor: { name: 'gong_calls' }, stream_state: BOOKMARK } }],
       ['Airbyte’s legacy data blob', { data: { bookmarks: { gong_calls: BOOKMARK } } }],
     ] as const
   ).map(([shape, state], index): BadInputCase => ({
@@ -212,6 +219,10 @@ const targetCases: BadInputCase[] = [
   targetCase('target message that is a list', [SCHEMA, record('1'), '[1, 2]'], { exit: 1, critical: /^CRITICAL line 3: a Singer message must be a JSON object$/ }, { ids: ['1'], states: [] }),
   targetCase('target SCHEMA without key_properties', [JSON.stringify({ type: 'SCHEMA', stream: 'users', schema: { type: 'object' } })], { exit: 1, critical: /^CRITICAL line 1: SCHEMA needs "key_properties"/ }),
   targetCase('target SCHEMA that does not compile', [JSON.stringify({ type: 'SCHEMA', stream: 'users', schema: { type: 'strin' }, key_properties: [] })], { exit: 1, critical: /^CRITICAL line 1: the schema does not compile/ }),
+  targetCase('target record without its key', [SCHEMA, record('1'), state('1'), JSON.stringify({ type: 'RECORD', stream: 'users', record: { n: 2 } }), JSON.stringify({ type: 'RECORD', stream: 'users', record: { n: 3 } })], { exit: 1, critical: /^CRITICAL line 4: record lacks key property id \(stream users\)$/ }, { ids: ['1'], states: [{ bookmarks: { users: { last: '1' } } }] }),
+  targetCase('target number beyond a double', [SCHEMA, record('1'), state('1'), '{"type": "RECORD", "stream": "users", "record": {"id": "2", "n": 1e400}}'], { exit: 1, critical: /^CRITICAL line 4: a number is beyond the range of a double \(such as 1e400\) and would become Infinity \(stream users\)$/ }, { ids: ['1'], states: [{ bookmarks: { users: { last: '1' } } }] }),
+  // JSON.parse's rule, which the schema check sees too: the last of a repeated key wins.
+  targetCase('target record repeating a key', [SCHEMA, '{"type": "RECORD", "stream": "users", "record": {"id": "first", "n": 1, "id": "last"}}', state('1')], { exit: 0 }, { ids: ['last'], states: [{ bookmarks: { users: { last: '1' } } }] }),
   // Singer SPEC.md: any other type is permitted, so a target skips what it does not know.
   targetCase('target message of an unknown type', [SCHEMA, record('1'), JSON.stringify({ type: 'BATCH', stream: 'users' }), record('2'), state('2')], { exit: 0 }, { ids: ['1', '2'], states: [{ bookmarks: { users: { last: '2' } } }] }),
   {
@@ -317,6 +328,25 @@ describe('bad input corpus', () => {
       expect(value, stream).toBeGreaterThanOrEqual(started - 1000);
       expect(value, stream).toBeLessThanOrEqual(Date.now());
     }
+  });
+
+  it('keeps the built-in schema of keys and replication keys that a catalog drops or retypes, so records match their SCHEMA', async () => {
+    const config = writeJson(dir, 'sandbox-keys.json', sandbox.tapConfig());
+    const catalog = file('catalog-keys.json', {
+      streams: [
+        { tap_stream_id: 'gong_users', schema: { type: 'object', properties: { emailAddress: { type: ['string', 'null'] } } }, metadata: [{ breadcrumb: [], metadata: { selected: true } }] },
+        { tap_stream_id: 'gong_calls', schema: { type: 'object', properties: { id: { type: 'integer' }, started: { type: 'integer' }, title: { type: ['string', 'null'] } } }, metadata: [{ breadcrumb: [], metadata: { selected: true } }] },
+      ],
+    });
+    const run = await runCase({ name: 'retyped keys', args: () => ['--config', config, '--catalog', catalog], expect: { exit: 0 } });
+    const schemas = new Map(run.lines.filter((line) => line.type === 'SCHEMA').map((line) => [line.stream as string, line.schema as { properties: Record<string, unknown> }]));
+    expect(schemas.get('gong_users')!.properties.id).toEqual({ type: 'string' });
+    expect(schemas.get('gong_calls')!.properties.id).toMatchObject({ type: 'string' });
+    expect(schemas.get('gong_calls')!.properties.started).toMatchObject({ type: 'string', format: 'date-time' });
+    const checks = new Map([...schemas].map(([stream, schema]) => [stream, validator(schema, 'record')]));
+    const records = run.lines.filter((line) => line.type === 'RECORD');
+    expect(new Set(records.map((line) => line.stream))).toEqual(new Set(['gong_users', 'gong_calls']));
+    for (const line of records) expect(checks.get(line.stream as string)!(line.record)).toBeUndefined();
   });
 
   it('syncs a catalog whose selected stream names fields and properties the stream does not have', async () => {

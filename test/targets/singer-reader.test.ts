@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SingerLineError, decodeSingerLine } from '../../src/protocol/singer-reader.js';
+import { SingerLineError, decodeSingerLine, type ReadRecordMessage } from '../../src/protocol/singer-reader.js';
 import { createLogger } from '../../src/util/log.js';
 
 describe('decodeSingerLine', () => {
@@ -51,5 +51,22 @@ describe('decodeSingerLine', () => {
     expect(thrown).toBeInstanceOf(SingerLineError);
     expect((thrown as SingerLineError).message).toMatch(message);
     expect((thrown as SingerLineError).stream).toBe(stream);
+  });
+});
+
+describe('decodeSingerLine with repeated keys and huge numbers', () => {
+  it('keeps the last of a repeated key, in the record and in the line DuckDB reads, without losing a digit', () => {
+    const line = '{"type": "RECORD", "stream": "s", "record": {"id": 12345678901234567890123, "j": {"x": 1, "x": [2, 98765432109876543210]}, "id": 22345678901234567890123, "s": "a\\":b"}}';
+    const message = decodeSingerLine(line) as ReadRecordMessage;
+    expect(message.record).toEqual({ id: 22345678901234567890123, j: { x: [2, 98765432109876543210] }, s: 'a":b' });
+    expect(message.lineKeepingLastKeys).toBe('{"type":"RECORD","stream":"s","record":{"id":22345678901234567890123,"j":{"x":[2,98765432109876543210]},"s":"a\\":b"}}');
+  });
+
+  it('leaves a line without repeated keys to be read as it is', () => {
+    expect(decodeSingerLine('{"type": "RECORD", "stream": "s", "record": {"a" : 1, "b": {"c": "x"}}}')).not.toHaveProperty('lineKeepingLastKeys');
+  });
+
+  it.each(['{"type": "RECORD", "stream": "s", "record": {"n": 1e400}}', '{"type": "RECORD", "stream": "s", "record": {"n": [-1e999]}}', '{"type": "STATE", "value": {"n": 1e309}}'])('refuses %s', (line) => {
+    expect(() => decodeSingerLine(line)).toThrow(/^a number is beyond the range of a double \(such as 1e400\) and would become Infinity$/);
   });
 });

@@ -41,6 +41,7 @@ interface KnownStream {
   /** The SCHEMA message it was defined by, as text, to skip re-sent identical schemas. */
   definition: string;
   check: (record: unknown) => string | undefined;
+  keyProperties: readonly string[];
 }
 
 /**
@@ -82,8 +83,11 @@ class TargetRun {
           if (!known) throw new SingerLineError('RECORD before its SCHEMA', message.stream);
           const problem = known.check(message.record);
           if (problem) throw new SingerLineError(`record does not match its schema: ${problem}`, message.stream);
+          // The merge matches keys with IS NOT DISTINCT FROM, so records without a key value would all become one row.
+          const lacking = known.keyProperties.find((key) => message.record[key] === undefined || message.record[key] === null);
+          if (lacking !== undefined) throw new SingerLineError(`record lacks key property ${lacking}`, message.stream);
           // A full batch merges in the background while the next one is read and checked.
-          if (this.loader.stage(message, line, this.lineNumber) >= this.config.batch_size_rows) await this.startCommit();
+          if (this.loader.stage(message, message.lineKeepingLastKeys ?? line, this.lineNumber) >= this.config.batch_size_rows) await this.startCommit();
           return;
         }
         case 'SCHEMA':
@@ -172,7 +176,7 @@ class TargetRun {
     if (known && this.loader.pendingRows) await this.commit();
     else await this.settle();
     await this.loader.defineStream(message.stream, message.schema, message.key_properties);
-    this.streams.set(message.stream, { definition, check });
+    this.streams.set(message.stream, { definition, check, keyProperties: message.key_properties });
   }
 }
 
