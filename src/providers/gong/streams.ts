@@ -14,7 +14,7 @@ export const gongStreams: StreamDefinition<GongConfig>[] = [
     request: (ctx) => ({ method: 'POST', path: '/v2/calls/extensive', body: extensiveCallsBody(ctx) }),
     recordsAt: ['calls'],
     // Why 30-day windows, although each window's last page is partial (the sandbox: 1,217 calls over
-    // 120 days in 15 requests, 13 as one range; a daily run's range is one window and costs nothing
+    // four windows in 15 requests, 13 as one range; a daily run's range is one window and costs nothing
     // extra): Gong documents no order for /v2/calls/extensive, so a STATE can only follow a whole
     // window, and its cursors expire (a JWT with `exp`, lifetime undocumented; the Gong OpenAPI
     // "Cursors" section says only to repeat the request with the cursor), restarting the window from
