@@ -65,8 +65,8 @@ interface ChildQueue {
 }
 
 /**
- * Runs a sync: providers in config order, streams in declaration order, each child stream read
- * right after the parent page that names its parents. Yields neutral events; never writes output.
+ * Runs a sync: providers in config order, streams in declaration order, each child stream read in
+ * batches as soon as the parents read fill one. Yields neutral events; never writes output.
  * A setting a provider changes mid-run (a rotated refresh token) is persisted, then announced as a
  * `config-changed` event before the next event, so an orchestrator that owns the config (Airbyte)
  * can store it; it is announced even when the sync then fails, since the old token is spent.
