@@ -26,11 +26,13 @@ const GNU_TIME = '/usr/bin/time';
  * pages); `clariFlaky502` keeps that, otherwise it is off so pacing and request counts measure the
  * tap, not its retries (the fault suites cover those).
  */
-export function startBenchSandbox({ scale = 1, unlimited = false, seed = 7, clariFlaky502 = false } = {}) {
+export function startBenchSandbox({ scale = 1, unlimited = false, seed = 7, clariFlaky502 = false, now } = {}) {
   return startSandbox({
     seed,
     scale,
     unlimited,
+    // A clock the bench moves (daily runs); the dataset is anchored on its first day.
+    ...(now ? { now } : {}),
     providers: (options) => [
       createGongSandbox(options),
       createClariCopilotSandbox(options, clariFlaky502 ? {} : { flaky502Rate: 0 }),
@@ -78,8 +80,8 @@ export function trafficSince(sandbox, prefix, before) {
  * high-water mark (VmHWM) sampled every 20 ms. `stdin`, a readable stream, is piped to the child's
  * standard input (with backpressure, so it may be generated as it goes); without it stdin is closed.
  */
-export async function runNode(script, args, { measureMemory = false, env = {}, stdin } = {}) {
-  const devNull = openSync('/dev/null', 'w');
+export async function runNode(script, args, { measureMemory = false, env = {}, stdin, stdoutPath } = {}) {
+  const devNull = openSync(stdoutPath ?? '/dev/null', 'w');
   const dir = mkdtempSync(join(tmpdir(), 'bench-run-'));
   const timeFile = join(dir, 'time');
   const useGnuTime = measureMemory && existsSync(GNU_TIME);
@@ -117,22 +119,32 @@ function vmHwmKiB(pid) {
 }
 
 /**
- * Runs `tap-convo --config … --catalog …` against the sandbox; fails loudly unless it exits 0.
- * Returns the timing of `runNode` plus `records` per stream, from the tap's record_count metrics.
+ * Runs `tap-convo --config … --catalog … [--state …]` against the sandbox; fails loudly unless it
+ * exits 0. Returns the timing of `runNode` plus `records` per stream, from the tap's record_count
+ * metrics, and with `keepState` the value of the last STATE it printed (stdout goes to a file then).
  */
-export async function runTap({ config, streams, measureMemory = false }) {
+export async function runTap({ config, streams, measureMemory = false, state, keepState = false }) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-tap-'));
   try {
     const configPath = join(dir, 'config.json');
     const catalogPath = join(dir, 'catalog.json');
+    const statePath = join(dir, 'state.json');
+    const stdoutPath = keepState ? join(dir, 'stdout.jsonl') : undefined;
     writeFileSync(configPath, JSON.stringify(config));
     writeFileSync(catalogPath, JSON.stringify(catalogOf(streams)));
-    const run = await runNode(TAP_BIN, ['--config', configPath, '--catalog', catalogPath], { measureMemory });
+    if (state) writeFileSync(statePath, JSON.stringify(state));
+    const args = ['--config', configPath, '--catalog', catalogPath, ...(state ? ['--state', statePath] : [])];
+    const run = await runNode(TAP_BIN, args, { measureMemory, stdoutPath });
     if (run.code !== 0) throw new Error(`tap-convo exited ${run.code}: ${lastLines(run.stderr)}`);
-    return { ...run, records: recordCounts(run.stderr) };
+    return { ...run, records: recordCounts(run.stderr), ...(stdoutPath ? { state: lastState(readFileSync(stdoutPath, 'utf8')) } : {}) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function lastState(stdout) {
+  const line = stdout.split('\n').findLast((text) => text.startsWith('{"type":"STATE"'));
+  return line ? JSON.parse(line).value : undefined;
 }
 
 /** Singer metrics on stderr: `INFO METRIC: {"type":"counter","metric":"record_count","value":N,"tags":{"endpoint":S}}`. */

@@ -64,7 +64,10 @@ export interface StreamDefinition<C = any> {
     /** Records arrive in replication-key order, so a bookmark may be emitted after every page. */
     sorted?: boolean;
   };
-  /** Child streams are read per batch of parent records, right after each parent page. */
+  /**
+   * Child streams are read per batch of parent records, as soon as a batch is full: batches fill
+   * across parent pages and windows, so N parents cost ⌈N / batchSize⌉ requests.
+   */
   parent?: {
     stream: string;
     /** Parents per request (Gong transcripts: 100 call ids). */
@@ -72,6 +75,12 @@ export interface StreamDefinition<C = any> {
     /** Child requests in flight at once, within the provider's rate limit. */
     concurrency?: number;
     accept?(parent: JsonRecord, config: C): boolean;
+    /**
+     * Read a parent's children once per parent version, the parent's replication-key value: a parent
+     * read again (inside the lookback) at the version whose children an earlier run emitted is
+     * skipped. The versions read are kept in the child's bookmark, for the parents the next run re-reads.
+     */
+    oncePerVersion?: boolean;
   };
   /** Reshapes an API record; undefined drops it. */
   transform?(record: JsonRecord, ctx: RequestContext<C>, request: HttpRequest): JsonRecord | undefined;

@@ -8,11 +8,12 @@ import { valueAt } from '../util/json.js';
 import type { Logger } from '../util/log.js';
 import type { StreamPlan } from './catalog.js';
 import { createConformer } from './conform.js';
+import { ParentVersions, PARENT_VERSIONS_KEY } from './parent-versions.js';
 import { absoluteRequest, createProviderClient } from './provider-client.js';
 import { QuotaExhausted, QuotaLedger } from './quota.js';
 import type { ProviderConfig, ProviderDefinition, RequestContext, StreamDefinition, SyncWindow } from './definitions.js';
 import type { SyncEvent } from './events.js';
-import { advanceBookmark, formatInstant, parseInstant, type SingerState } from './state.js';
+import { advanceBookmark, formatInstant, parseInstant, type Bookmark, type SingerState } from './state.js';
 
 export interface SyncOptions {
   /** The whole tap config; provider blocks are read by key. */
@@ -49,8 +50,25 @@ interface Family {
 }
 
 /**
- * Runs a sync: providers in config order, streams in declaration order, each child stream read
- * right after the parent page that names its parents. Yields neutral events; never writes output.
+ * A child stream's parents waiting for their batch, kept across pages and windows so every batch is
+ * full but the last. Parents are counted in arrival order: `waiting` holds those from `delivered` up
+ * to `accepted`, and a window's bookmark is held until the parents accepted before its end are delivered.
+ */
+interface ChildQueue {
+  plan: StreamPlan;
+  emitter: RecordEmitter;
+  waiting: JsonRecord[];
+  accepted: number;
+  delivered: number;
+  held: Array<{ through: number; bookmark: Bookmark }>;
+  versions: ParentVersions | undefined;
+  /** The newest replication-key value among the parents read so far, wanted or not. */
+  newestParent?: DateTime;
+}
+
+/**
+ * Runs a sync: providers in config order, streams in declaration order, each child stream read in
+ * batches as soon as the parents read fill one. Yields neutral events; never writes output.
  * A setting a provider changes mid-run (a rotated refresh token) is persisted, then announced as a
  * `config-changed` event before the next event, so an orchestrator that owns the config (Airbyte)
  * can store it; it is announced even when the sync then fails, since the old token is spent.
@@ -141,19 +159,25 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
 
     const emitters = new Map(members.map((plan) => [plan.stream.name, recordEmitter(plan, options.logger, options.recordLimit ?? Number.POSITIVE_INFINITY, versioned.includes(plan) ? version : undefined)]));
     const incrementalMembers = members.filter((p) => p.incremental);
+    const queues = family.children.map((plan) => childQueue(family, plan, emitters.get(plan.stream.name)!));
     try {
       const slices = windows(family, members);
       const range = slices[0] && { from: slices[0].from, to: slices.at(-1)!.to };
       for (const window of slices) {
-        yield* syncWindow(family, window, range, ctx, emitters);
+        yield* syncWindow(family, window, range, ctx, emitters, queues);
         if (window && incrementalMembers.length) {
-          for (const plan of incrementalMembers) {
-            const bookmark = advanceBookmark(parseInstant(state.bookmarks[plan.stream.name]?.replication_key_value), emitters.get(plan.stream.name)!.newest, window, signpost);
-            if (bookmark) state.bookmarks[plan.stream.name] = { replication_key: plan.stream.replicationKey!, replication_key_value: formatInstant(bookmark) };
-          }
-          yield { type: 'state', state: snapshot(), streams: incrementalMembers.map((p) => p.stream.name) };
+          const settled = incrementalMembers.filter((plan) => {
+            const queue = queues.find((q) => q.plan === plan);
+            // A child follows the newest parent the server showed; its bookmark waits for those parents' children.
+            const newest = queue ? queue.newestParent : emitters.get(plan.stream.name)!.newest;
+            const value = advanceBookmark(parseInstant(state.bookmarks[plan.stream.name]?.replication_key_value), newest, window, signpost);
+            return value !== undefined && settle(family, plan, { replication_key: plan.stream.replicationKey!, replication_key_value: formatInstant(value) }, queue);
+          });
+          if (settled.length) yield { type: 'state', state: snapshot(), streams: settled.map((p) => p.stream.name) };
         }
       }
+      // The last batches, short of a full one; their windows' bookmarks follow them.
+      for (const queue of queues) yield* syncChildren(family, queue, [], ctx, true);
     } catch (error) {
       // The quota's count reaches Airbyte only inside stream states, so it goes out before the streams are given up.
       if (error instanceof QuotaExhausted && incrementalMembers.length) yield { type: 'state', state: snapshot(), streams: incrementalMembers.map((p) => p.stream.name) };
@@ -195,12 +219,50 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
     return slices;
   }
 
-  async function* syncWindow(family: Family, window: SyncWindow | undefined, range: SyncWindow | undefined, run: ProviderRun, emitters: Map<string, RecordEmitter>): AsyncGenerator<SyncEvent> {
+  /**
+   * A member's bookmark at the end of a window: set now, or, for a child whose parents read in the
+   * window still wait for their batch, held until they are emitted. True when set now.
+   */
+  function settle(family: Family, plan: StreamPlan, bookmark: Bookmark, queue: ChildQueue | undefined): boolean {
+    if (queue && queue.delivered < queue.accepted) {
+      queue.held.push({ through: queue.accepted, bookmark });
+      return false;
+    }
+    setBookmark(family, plan, bookmark, queue);
+    return true;
+  }
+
+  /** Sets a bookmark, with the parent versions a once-per-version child has read since the next run's start. */
+  function setBookmark(family: Family, plan: StreamPlan, bookmark: Bookmark, queue: ChildQueue | undefined): void {
+    if (!queue?.versions) {
+      state.bookmarks[plan.stream.name] = bookmark;
+      return;
+    }
+    const lookback = family.rootStream.incremental?.lookback?.(options.config[plan.provider.key] as ProviderConfig);
+    const value = parseInstant(bookmark.replication_key_value);
+    const horizon = value && lookback ? value.minus(Duration.fromISO(lookback)) : value;
+    state.bookmarks[plan.stream.name] = { ...bookmark, [PARENT_VERSIONS_KEY]: queue.versions.since(horizon) };
+  }
+
+  function childQueue(family: Family, plan: StreamPlan, emitter: RecordEmitter): ChildQueue {
+    const once = plan.stream.parent!.oncePerVersion && plan.incremental && family.rootStream.replicationKey;
+    const versions = once ? new ParentVersions(family.rootStream.primaryKey, family.rootStream.replicationKey!, state.bookmarks[plan.stream.name]) : undefined;
+    return { plan, emitter, waiting: [], accepted: 0, delivered: 0, held: [], versions };
+  }
+
+  async function* syncWindow(
+    family: Family,
+    window: SyncWindow | undefined,
+    range: SyncWindow | undefined,
+    run: ProviderRun,
+    emitters: Map<string, RecordEmitter>,
+    queues: readonly ChildQueue[],
+  ): AsyncGenerator<SyncEvent> {
+    const acceptedBefore = queues.map((queue) => queue.accepted);
     for (let attempt = 1; ; attempt++) {
       try {
         const root = family.root ? emitters.get(family.root.stream.name) : undefined;
         const context: RequestContext<ProviderConfig> = { config: run.config, window, range, parents: [] };
-        const queues = new Map(family.children.map((child) => [child, [] as JsonRecord[]]));
         for await (const page of readPages(family.rootStream, context, run)) {
           const records: JsonRecord[] = [];
           for (const raw of page.records) {
@@ -209,14 +271,19 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
           }
           if (root) yield* root.emit(records, family.rootStream);
           if (root && !root.full && family.root!.incremental && family.rootStream.incremental?.sorted) yield* checkpoint(family.root!, records);
-          for (const child of family.children) yield* syncChildren(child, records, queues.get(child)!, run, emitters.get(child.stream.name)!, false);
-          if ((!root || root.full) && family.children.every((c) => emitters.get(c.stream.name)!.full)) break;
+          for (const queue of queues) yield* syncChildren(family, queue, records, run, false);
+          if ((!root || root.full) && queues.every((q) => q.emitter.full)) break;
         }
-        for (const child of family.children) yield* syncChildren(child, [], queues.get(child)!, run, emitters.get(child.stream.name)!, true);
         return;
       } catch (error) {
         if (!(error instanceof RestartWindow) || attempt >= MAX_WINDOW_RESTARTS) throw error;
         options.logger.warn(`${family.rootStream.name}: ${error.message}; reading the window again from its first page`);
+        // The window's parents still waiting are read again with it; those of earlier windows stay.
+        queues.forEach((queue, i) => {
+          const from = Math.max(acceptedBefore[i]!, queue.delivered);
+          queue.waiting.length = from - queue.delivered;
+          queue.accepted = from;
+        });
       }
     }
   }
@@ -232,30 +299,59 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
   }
 
   /**
-   * Child batches, each the parents that remained after the last full batch; `flush` sends the
-   * rest. Up to `concurrency` batches are in flight, a new one starting as soon as the oldest is
-   * emitted, so one slow request does not hold the others back; records come out in parent order.
+   * Queues the parents a child wants and sends every full batch; `flush` sends the rest. Up to
+   * `concurrency` batches are in flight, a new one starting as soon as the oldest is emitted, so one
+   * slow request does not hold the others back; records come out in parent order. After each batch,
+   * the bookmarks held for the windows it completes follow.
    */
-  async function* syncChildren(child: StreamPlan, parents: JsonRecord[], queue: JsonRecord[], run: ProviderRun, emitter: RecordEmitter, flush: boolean): AsyncGenerator<SyncEvent> {
-    const spec = child.stream.parent!;
-    for (const parent of parents) if (!spec.accept || spec.accept(parent, run.config)) queue.push(parent);
-    const inFlight: Array<Promise<JsonRecord[]>> = [];
+  async function* syncChildren(family: Family, queue: ChildQueue, parents: readonly JsonRecord[], run: ProviderRun, flush: boolean): AsyncGenerator<SyncEvent> {
+    const { plan, emitter, waiting } = queue;
+    const spec = plan.stream.parent!;
+    const parentKey = family.rootStream.replicationKey;
+    for (const parent of parents) {
+      const value = parentKey === undefined ? undefined : parseInstant(parent[parentKey]);
+      if (value && (!queue.newestParent || value > queue.newestParent)) queue.newestParent = value;
+      if ((spec.accept && !spec.accept(parent, run.config)) || queue.versions?.has(parent)) continue;
+      waiting.push(parent);
+      queue.accepted++;
+    }
+    const inFlight: Array<{ parents: JsonRecord[]; reading: Promise<JsonRecord[]> }> = [];
     try {
       for (;;) {
-        while (!emitter.full && inFlight.length < (spec.concurrency ?? 1) && (queue.length >= spec.batchSize || (flush && queue.length > 0))) {
-          const reading = readAll(child.stream, { config: run.config, parents: queue.splice(0, spec.batchSize) }, run);
+        while (!emitter.full && inFlight.length < (spec.concurrency ?? 1) && (waiting.length >= spec.batchSize || (flush && waiting.length > 0))) {
+          const batch = waiting.splice(0, spec.batchSize);
+          const reading = readAll(plan.stream, { config: run.config, parents: batch }, run);
           // Its failure is rethrown when its turn to be emitted comes, or dropped once another failed first.
           reading.catch(() => undefined);
-          inFlight.push(reading);
+          inFlight.push({ parents: batch, reading });
         }
-        const oldest = inFlight.shift();
+        const oldest = inFlight[0];
         if (!oldest) break;
-        yield* emitter.emit(await oldest, child.stream);
+        yield* emitter.emit(await oldest.reading, plan.stream);
+        inFlight.shift();
+        queue.delivered += oldest.parents.length;
+        queue.versions?.record(oldest.parents);
+        yield* releaseHeld(family, queue);
       }
     } finally {
-      await Promise.allSettled(inFlight);
+      // Batches not emitted go back to the front: a window read again, or the run's end, covers them.
+      waiting.unshift(...inFlight.flatMap((batch) => batch.parents));
+      await Promise.allSettled(inFlight.map((batch) => batch.reading));
     }
-    if (emitter.full) queue.length = 0;
+    if (emitter.full) {
+      waiting.length = 0;
+      queue.delivered = queue.accepted;
+      yield* releaseHeld(family, queue);
+    }
+  }
+
+  /** The latest bookmark held for a child whose parents up to it are now delivered, and its STATE. */
+  function* releaseHeld(family: Family, queue: ChildQueue): Generator<SyncEvent> {
+    let due: Bookmark | undefined;
+    while (queue.held[0] && queue.held[0].through <= queue.delivered) due = queue.held.shift()!.bookmark;
+    if (!due) return;
+    setBookmark(family, queue.plan, due, queue);
+    yield { type: 'state', state: snapshot(), streams: [queue.plan.stream.name] };
   }
 
   async function readAll(stream: StreamDefinition, context: RequestContext<ProviderConfig>, run: ProviderRun): Promise<JsonRecord[]> {

@@ -19,9 +19,10 @@ import { memoryLogger } from '../helpers/logger.js';
  */
 const EPOCH = DateTime.fromISO('2026-01-01T00:00:00Z', { zone: 'utc' });
 const NOW = EPOCH.plus({ days: 10 });
-const items = Array.from({ length: 30 }, (_, i) => ({ id: `i${i}`, at: formatInstant(EPOCH.plus({ hours: 6 * i })), owner: `o${i % 3}`, extra: 'x' }));
+let items = Array.from({ length: 30 }, (_, i) => ({ id: `i${i}`, at: formatInstant(EPOCH.plus({ hours: 6 * i })), owner: `o${i % 3}`, extra: 'x' }));
 let requests: URL[] = [];
-let expireNextCursor = false;
+/** Cursor requests answered before one is refused as expired; undefined: none expires. */
+let expireCursorAfter: number | undefined;
 /** Holds the notes answer for `item` until a notes request for `until` arrives (or a second passes); `log` records the order. */
 let holdNotes: { item: string; until: string; log: string[]; release?: () => void } | undefined;
 let server: Server;
@@ -37,8 +38,8 @@ beforeAll(async () => {
       const to = url.searchParams.get('to');
       const match = items.filter((it) => (!from || it.at >= from) && (!to || it.at < to));
       const offset = Number(url.searchParams.get('cursor') ?? 0);
-      if (url.searchParams.get('cursor') && expireNextCursor) {
-        expireNextCursor = false;
+      if (url.searchParams.get('cursor') && expireCursorAfter !== undefined && expireCursorAfter-- === 0) {
+        expireCursorAfter = undefined;
         return json(400, { error: 'cursor expired' });
       }
       if (!match.length) return json(404, { error: 'nothing' });
@@ -72,6 +73,8 @@ beforeAll(async () => {
   writeFileSync(`${CATALOG_DIR}toy/items.json`, schema({ id: { type: 'string' }, at: { type: 'string', format: 'date-time' }, owner: { type: 'string' }, extra: { type: 'string' } }));
   writeFileSync(`${CATALOG_DIR}toy/notes.json`, schema({ id: { type: 'string' }, item: { type: 'string' } }));
   writeFileSync(`${CATALOG_DIR}toy/comments.json`, schema({ id: { type: 'string' }, item: { type: 'string' } }));
+  writeFileSync(`${CATALOG_DIR}toy/remarks.json`, schema({ id: { type: 'string' }, item: { type: 'string' }, at: { type: 'string', format: 'date-time' } }));
+  writeFileSync(`${CATALOG_DIR}toy/reviews.json`, schema({ id: { type: 'string' }, item: { type: 'string' }, at: { type: 'string', format: 'date-time' } }));
   writeFileSync(`${CATALOG_DIR}toy/owners.json`, schema({ id: { type: 'string' } }));
 });
 
@@ -103,6 +106,27 @@ const streams: StreamDefinition[] = [
     parent: { stream: 'toy_items', batchSize: 1, concurrency: 2 },
     request: ({ parents }) => ({ method: 'GET', path: '/notes', query: { item: String(parents[0]!.id) } }),
     recordsAt: ['notes'],
+    selectedByDefault: false,
+  },
+  {
+    name: 'toy_remarks',
+    primaryKey: ['id'],
+    replicationKey: 'at',
+    parent: { stream: 'toy_items', batchSize: 5 },
+    request: ({ parents }) => ({ method: 'GET', path: '/notes', query: { item: parents.map((p) => String(p.id)) } }),
+    recordsAt: ['notes'],
+    incremental: {},
+    transform: (note, { parents }) => ({ ...note, at: parents.find((p) => p.id === note.item)?.at }),
+    selectedByDefault: false,
+  },
+  {
+    name: 'toy_reviews',
+    primaryKey: ['id'],
+    replicationKey: 'at',
+    parent: { stream: 'toy_items', batchSize: 1, oncePerVersion: true },
+    request: ({ parents }) => ({ method: 'GET', path: '/notes', query: { item: String(parents[0]!.id) } }),
+    recordsAt: ['notes'],
+    incremental: {},
     selectedByDefault: false,
   },
   { name: 'toy_owners', primaryKey: ['id'], request: () => ({ method: 'GET', path: '/owners' }), recordsAt: ['owners'], distinct: true },
@@ -197,6 +221,55 @@ describe('runSync', () => {
     expect(run.final.bookmarks.toy_notes).toBeUndefined();
   });
 
+  it('fills child batches across windows: ceil(N / batch) requests for N parents', async () => {
+    const run = await sync({ catalog: select('toy_notes'), startDate: '2026-01-01T00:00:00Z' });
+    expect(requests.filter((u) => u.pathname === '/items' && !u.searchParams.has('cursor'))).toHaveLength(4);
+    expect(run.records('toy_notes')).toHaveLength(60);
+    expect(requests.filter((u) => u.pathname === '/notes').map((u) => u.searchParams.getAll('item').length)).toEqual([5, 5, 5, 5, 5, 5]);
+  });
+
+  it("holds a child's window STATE until the children of that window's parents are emitted", async () => {
+    const run = await sync({ catalog: select('toy_items', 'toy_remarks'), startDate: '2026-01-01T00:00:00Z' });
+    expect(run.records('toy_remarks')).toHaveLength(60);
+    const emitted: string[] = [];
+    const remarkBookmarks: string[] = [];
+    for (const event of run.events) {
+      if (event.type === 'record' && event.stream === 'toy_remarks') emitted.push(String(event.record.at));
+      if (event.type !== 'state' || !event.streams.includes('toy_remarks')) continue;
+      const bookmark = event.state.bookmarks.toy_remarks!.replication_key_value!;
+      remarkBookmarks.push(bookmark);
+      // Every parent before the bookmark has had its children emitted.
+      const due = items.filter((it) => it.at < bookmark).map((it) => it.at);
+      expect(emitted.filter((at) => at < bookmark)).toEqual(due.flatMap((at) => [at, at]));
+    }
+    expect(remarkBookmarks.at(-1)).toBe('2026-01-10T00:00:00Z');
+    // The items' own bookmark still follows every window: its newest item, or the start of a window without one.
+    expect(run.states.filter((s) => s.streams.includes('toy_items')).map((s) => s.state.bookmarks.toy_items!.replication_key_value)).toEqual([
+      '2026-01-03T18:00:00Z',
+      '2026-01-06T18:00:00Z',
+      '2026-01-08T06:00:00Z',
+      '2026-01-10T00:00:00Z',
+    ]);
+  });
+
+  it('reads the children of a once-per-version child only for parents new or changed since they were read, keeping the versions inside the lookback', async () => {
+    const first = await sync({ catalog: select('toy_reviews'), startDate: '2026-01-01T00:00:00Z', endDate: '2026-01-05T00:00:00Z' });
+    expect(requests.filter((u) => u.pathname === '/notes')).toHaveLength(16);
+    // The next run starts 12 hours before the bookmark: only what it reads again is kept.
+    expect(first.final.bookmarks.toy_reviews).toEqual({ replication_key: 'at', replication_key_value: '2026-01-04T18:00:00Z', parent_versions: { i13: '2026-01-04T06:00:00Z', i14: '2026-01-04T12:00:00Z', i15: '2026-01-04T18:00:00Z' } });
+    const original = items;
+    items = items.map((it) => (it.id === 'i15' ? { ...it, at: '2026-01-04T19:00:00Z' } : it));
+    try {
+      const second = await sync({ catalog: select('toy_reviews'), state: first.final });
+      const read = requests.filter((u) => u.pathname === '/notes').map((u) => u.searchParams.get('item'));
+      expect(read).toEqual(['i15', ...items.slice(16).map((it) => it.id)]);
+      expect(second.records('toy_reviews').map((r) => r.item)).toEqual(read.flatMap((id) => [id, id]));
+      expect(second.final.bookmarks.toy_reviews).toEqual({ replication_key: 'at', replication_key_value: '2026-01-10T06:00:00Z', parent_versions: {} });
+    } finally {
+      items = original;
+    }
+  });
+
   it('starts the next child request as soon as the oldest is emitted, not when its whole group is done, keeping parent order', async () => {
     holdNotes = { item: 'i1', until: 'i2', log: [] };
     try {
@@ -214,11 +287,21 @@ describe('runSync', () => {
   });
 
   it('starts a window over when its cursor expires', async () => {
-    expireNextCursor = true;
+    expireCursorAfter = 0;
     const run = await sync({ catalog: select('toy_items') });
     const ids = run.records('toy_items').map((r) => r.id);
     expect(new Set(ids).size).toBe(30);
     expect(ids.length).toBe(34); // the first page of the restarted window came twice: at least once, never lost
+  });
+
+  it("keeps an earlier window's waiting parents when a window starts over, and reads the restarted window's parents once more only if already sent", async () => {
+    // Window 1 (12 items) sends two batches and leaves i10, i11 waiting; window 2's second page expires
+    // after a batch of i10–i14 went out, with i15 waiting.
+    expireCursorAfter = 2;
+    const run = await sync({ catalog: select('toy_notes'), startDate: '2026-01-01T00:00:00Z' });
+    const batches = requests.filter((u) => u.pathname === '/notes').map((u) => u.searchParams.getAll('item'));
+    expect(batches.flat().sort()).toEqual([...items.map((it) => it.id), 'i12', 'i13', 'i14'].sort());
+    expect(new Set(run.records('toy_notes').map((r) => r.id)).size).toBe(60);
   });
 
   it('leaves out fields deselected in the catalog but never keys or replication keys', async () => {

@@ -199,6 +199,8 @@ const ids = (records: Iterable<ApiRecord> | undefined) => [...(records ?? [])].m
 const withPrivacy = (clari: ClariSandbox) => (call: ApiRecord) => ({ ...call, is_private: clari.dataset.isPrivate(String(call.id)) });
 const byId = (records: readonly ApiRecord[]) => [...records].sort((a, b) => String(a.id).localeCompare(String(b.id)));
 const inside = (value: unknown, from: DateTime, to: DateTime) => ms(value) >= from.toMillis() && ms(value) < to.toMillis();
+/** CLARI-OAS CallStatus: a call has a transcript and summary from PROCESSED on. */
+const isProcessed = (call: ApiRecord) => call.status === 'PROCESSED' || call.status === 'POST_PROCESSING_DONE';
 
 describe('Clari Copilot against the sandbox', () => {
   let h: Harness;
@@ -243,14 +245,16 @@ describe('Clari Copilot against the sandbox', () => {
     expect(full.logs.filter((line) => /WARNING/.test(line))).toEqual([]);
   });
 
-  it('reads the details of every call it emits when selected, one request per call', async () => {
+  it('reads the details of every processed call it emits when selected, one request per call', async () => {
     const start = TEST_NOW.minus({ days: 3 });
     const run = await collectSync(h.config({ start_date: start.toISO() }), { now: TEST_NOW, catalog: select('clari_copilot_calls', 'clari_copilot_call_details') });
     const calls = run.records.clari_copilot_calls!;
-    expect(calls.length).toBeGreaterThan(20);
-    expect(byId(run.records.clari_copilot_call_details!)).toEqual(byId(calls.map((call) => h.clari.dataset.callDetails(String(call.id))!)));
-    expect(ids(h.requests('/call-details').map((query) => ({ id: query.get('id') })))).toEqual(ids(calls));
-    expect(run.finalState.bookmarks.clari_copilot_call_details?.replication_key_value).toBe(newestValue(run.records.clari_copilot_call_details, 'last_modified_time'));
+    const processed = calls.filter(isProcessed);
+    expect(processed.length).toBeGreaterThan(20);
+    expect(processed.length).toBeLessThan(calls.length);
+    expect(byId(run.records.clari_copilot_call_details!)).toEqual(byId(processed.map((call) => h.clari.dataset.callDetails(String(call.id))!)));
+    expect(ids(h.requests('/call-details').map((query) => ({ id: query.get('id') })))).toEqual(ids(processed));
+    expect(run.finalState.bookmarks.clari_copilot_call_details?.replication_key_value).toBe(newestValue(calls, 'last_modified_time'));
   });
 });
 
@@ -275,7 +279,7 @@ describe('Clari Copilot private calls', () => {
     expect(new Set(passes)).toEqual(new Set(['false', 'true']));
     expect(passes).toEqual([...passes].sort());
     const detailed = h.requests('/call-details').map((query) => query.get('id')!);
-    expect(detailed.length).toBe(run.records.clari_copilot_calls!.filter((call) => !call.is_private).length);
+    expect(detailed.length).toBe(run.records.clari_copilot_calls!.filter((call) => !call.is_private && isProcessed(call)).length);
     expect(detailed.some((id) => h.clari.dataset.isPrivate(id))).toBe(false);
     expect(ids(run.records.clari_copilot_call_details)).toEqual(detailed.sort());
   });
@@ -360,6 +364,43 @@ describe('Clari Copilot incremental runs', () => {
   });
 });
 
+describe('Clari Copilot call details on daily runs', () => {
+  let h: Harness;
+  let first: CollectedSync;
+  let second: CollectedSync;
+  const nextDay = TEST_NOW.plus({ days: 1 });
+  const catalog = select('clari_copilot_calls', 'clari_copilot_call_details');
+  beforeAll(async () => {
+    h = await harness();
+    first = await collectSync(h.config({ start_date: TEST_NOW.minus({ days: 20 }).toISO() }), { now: TEST_NOW, catalog });
+    h.clock.now = nextDay;
+    h.sandbox.traffic['clari-copilot']!.log.length = 0;
+    second = await collectSync(h.config({ start_date: TEST_NOW.minus({ days: 20 }).toISO() }), { now: nextDay, state: first.finalState, catalog });
+  });
+  afterAll(() => h.sandbox.close());
+
+  it('reads the next day only the details of processed calls new or changed since their details were read', () => {
+    const read = new Map(first.records.clari_copilot_call_details!.map((details) => [details.id, details.last_modified_time]));
+    const reread = second.records.clari_copilot_calls!;
+    const needed = reread.filter((call) => isProcessed(call) && read.get(call.id) !== call.last_modified_time);
+    expect(needed.length).toBeGreaterThan(0);
+    // Most of what the 7-day lookback re-reads was detailed yesterday, and costs nothing today.
+    expect(reread.filter(isProcessed).length).toBeGreaterThan(4 * needed.length);
+    expect(ids(h.requests('/call-details').map((query) => ({ id: query.get('id') })))).toEqual(ids(needed));
+    expect(byId(second.records.clari_copilot_call_details!)).toEqual(byId(needed.map((call) => h.clari.dataset.callDetails(String(call.id), { visibleAt: nextDay })!)));
+  });
+
+  it('keeps in the bookmark, per call, the last_modified_time whose details were read, only inside the next lookback', () => {
+    const bookmark = second.finalState.bookmarks.clari_copilot_call_details!;
+    expect(bookmark.replication_key_value).toBe(formatInstant(nextDay));
+    const versions = bookmark.parent_versions as Record<string, string>;
+    const horizon = nextDay.minus({ days: 7 });
+    const expected = [...first.records.clari_copilot_call_details!, ...second.records.clari_copilot_call_details!].filter((details) => ms(details.last_modified_time) >= horizon.toMillis());
+    expect(versions).toEqual(Object.fromEntries(expected.map((details) => [details.id, details.last_modified_time])));
+    expect(Object.keys(versions).length).toBeLessThan(first.records.clari_copilot_call_details!.length);
+  });
+});
+
 describe('Clari Copilot at volume and under faults', () => {
   it('reads a window of more than 10,100 calls completely by splitting it, never paging past skip 10,000', async () => {
     const h = await harness({ historicalCalls: 60_000 });
@@ -398,7 +439,7 @@ describe('Clari Copilot at volume and under faults', () => {
   it('stays within 10 requests per second by default, details included', async () => {
     const h = await harness({}, { limited: true });
     try {
-      const run = await collectSync(h.config({ start_date: TEST_NOW.minus({ hours: 12 }).toISO() }), {
+      const run = await collectSync(h.config({ start_date: TEST_NOW.minus({ days: 2 }).toISO() }), {
         now: TEST_NOW,
         catalog: select('clari_copilot_calls', 'clari_copilot_call_details', 'clari_copilot_users'),
       });

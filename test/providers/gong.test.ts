@@ -147,6 +147,26 @@ describe('gong_transcripts', () => {
   });
 });
 
+describe('gong_calls with gong_transcripts over many windows', () => {
+  it('fills transcript batches across 30-day windows: 1,250 calls over 120 days cost ⌈N/100⌉ transcript requests', async () => {
+    const history = Duration.fromObject({ days: 120 });
+    const { config, requests, sandbox } = await gongSandbox({ settings: { callsPerScaleUnit: 1250, history } });
+    const start = TEST_NOW.startOf('day').minus(history);
+    const run = await collectSync({ ...config, start_date: start.toISO() }, { now: TEST_NOW, catalog: catalogOf('gong_calls', 'gong_transcripts') });
+    const visible = sandbox.dataset.count('calls', { visibleAt: TEST_NOW, from: start, to: TEST_NOW });
+    expect(visible).toBeGreaterThanOrEqual(1250);
+    expect(run.records.gong_transcripts).toHaveLength(visible);
+    const transcriptRequests = requests().filter((r) => r.path === '/v2/calls/transcript');
+    expect(transcriptRequests.map((r) => (r.body as { filter: { callIds: string[] } }).filter.callIds.length)).toEqual(
+      Array.from({ length: Math.ceil(visible / 100) }, (_, i) => Math.min(100, visible - i * 100)),
+    );
+    // The calls themselves: five windows, each ending on a partial page, cost at most one request more each than one range.
+    const windows = requests().filter((r) => r.path === '/v2/calls/extensive' && !(r.body as { cursor?: string }).cursor);
+    expect(windows).toHaveLength(5);
+    expect(requests().filter((r) => r.path === '/v2/calls/extensive').length).toBeLessThanOrEqual(Math.ceil(visible / 100) + windows.length - 1);
+  });
+});
+
 describe('gong_users, gong_workspaces, gong_flows', () => {
   it('pages users with the query cursor and lists workspaces in one request', async () => {
     const { config, requests, sandbox } = await gongSandbox({ settings: { usersPerScaleUnit: 230 } });

@@ -93,8 +93,15 @@ export function markPrivate(call: JsonRecord, ctx: RequestContext<ClariCopilotCo
   return publicCalls.get(ctx)?.has(call.id) ? undefined : { ...call, is_private: true };
 }
 
-/** Details are never requested for a private call (their transcripts stay in Copilot). */
-export const isPublicCall = (call: JsonRecord) => call.is_private === false;
+/**
+ * The statuses after which a call has its transcript and summary: CLARI-OAS `CallStatus` orders the
+ * lifecycle WAITING_IN_QUEUE → PROCESSING → PROCESSED (→ POST_PROCESSING_DONE); before it, or after
+ * a failed or missed recording, /call-details has nothing /calls lacks but the live deal stage.
+ */
+const PROCESSED_STATUSES = new Set(['PROCESSED', 'POST_PROCESSING_DONE']);
+
+/** Details are requested only for processed calls, never for a private one (their transcripts stay in Copilot). */
+export const hasPublicDetails = (call: JsonRecord) => call.is_private === false && PROCESSED_STATUSES.has(String(call.status));
 
 /**
  * When more records match than skip ≤ 10,000 can reach (providers.md §2.3), cut the request in two by

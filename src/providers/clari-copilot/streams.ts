@@ -1,5 +1,5 @@
 import type { StreamDefinition } from '../../core/definitions.js';
-import { callsRequests, clariPages, isPublicCall, markPrivate, splitUnreachable } from './hooks.js';
+import { callsRequests, clariPages, hasPublicDetails, markPrivate, splitUnreachable } from './hooks.js';
 import type { ClariCopilotConfig } from './provider.js';
 
 export const clariCopilotStreams: StreamDefinition<ClariCopilotConfig>[] = [
@@ -18,8 +18,10 @@ export const clariCopilotStreams: StreamDefinition<ClariCopilotConfig>[] = [
     name: 'clari_copilot_call_details',
     primaryKey: ['id'],
     replicationKey: 'last_modified_time',
-    // providers.md §2.4: transcripts and the live deal stage come only from /call-details, one call per request.
-    parent: { stream: 'clari_copilot_calls', batchSize: 1, concurrency: 10, accept: isPublicCall },
+    // CLARI-OAS GET /calls: "To get transcript, deal live stage fetch call individually using call-details endpoint".
+    // A call re-read inside the lookback has its details read again only once its status, and with it
+    // last_modified_time, has moved (oncePerVersion): daily runs would otherwise read each call's ~8 times.
+    parent: { stream: 'clari_copilot_calls', batchSize: 1, concurrency: 10, accept: hasPublicDetails, oncePerVersion: true },
     request: ({ parents }) => ({ method: 'GET', path: '/call-details', query: { id: String(parents[0]!.id) } }),
     recordsAt: ['call'],
     // Each call costs one request of the 100,000 a week (providers.md §2.2).

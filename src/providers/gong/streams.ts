@@ -13,6 +13,13 @@ export const gongStreams: StreamDefinition<GongConfig>[] = [
     replicationKey: 'started',
     request: (ctx) => ({ method: 'POST', path: '/v2/calls/extensive', body: extensiveCallsBody(ctx) }),
     recordsAt: ['calls'],
+    // Why 30-day windows, although each window's last page is partial (the sandbox: 1,217 calls over
+    // four windows in 15 requests, 13 as one range; a daily run's range is one window and costs nothing
+    // extra): Gong documents no order for /v2/calls/extensive, so a STATE can only follow a whole
+    // window, and its cursors expire (a JWT with `exp`, lifetime undocumented; the Gong OpenAPI
+    // "Cursors" section says only to repeat the request with the cursor), restarting the window from
+    // its first page. Windows bound both what a killed backfill and an expired cursor read again, at
+    // the cost of at most one request per 30 days of history.
     incremental: { lookback, windowSize: 'P30D' },
     transform: liftCallMetaData,
   },
