@@ -1,6 +1,6 @@
 import type { StreamDefinition } from '../../core/definitions.js';
 import { cursorInQuery } from '../../pagination/index.js';
-import { attachCallStart, canOwnFlows, extensiveCallsBody, liftCallMetaData } from './hooks.js';
+import { attachCallStart, canOwnFlows, extensiveCallsBody, syncedCall } from './hooks.js';
 import type { GongConfig } from './provider.js';
 
 const lookback = (config: GongConfig) => config.lookback ?? 'P1D';
@@ -14,7 +14,7 @@ export const gongStreams: StreamDefinition<GongConfig>[] = [
     request: (ctx) => ({ method: 'POST', path: '/v2/calls/extensive', body: extensiveCallsBody(ctx) }),
     recordsAt: ['calls'],
     incremental: { lookback, windowSize: 'P30D' },
-    transform: liftCallMetaData,
+    transform: syncedCall,
   },
   {
     name: 'gong_transcripts',
