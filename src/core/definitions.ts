@@ -90,8 +90,11 @@ export interface StreamDefinition<C = any> {
   selectedByDefault?: boolean;
 }
 
-/** What a final HTTP error means to a stream: no data, or start the window over. */
-export type ErrorMeaning = 'empty' | 'restart-window' | undefined;
+/**
+ * What a final HTTP error means to a stream: no data, start the window over, or (for a child request
+ * only) leave out the parents of this request and go on, counted in one warning at the stream's end.
+ */
+export type ErrorMeaning = 'empty' | 'restart-window' | 'skip' | undefined;
 
 export interface ProviderContext {
   /** Persists changed config values (a rotated refresh token) where the config came from. */
@@ -114,6 +117,11 @@ export interface ProviderDefinition<C extends ProviderConfig = ProviderConfig> {
   /** The settings to check after a 401/403. */
   credentialHint(config: C): string;
   interpretError?(error: HttpStatusError, stream: StreamDefinition<C>): ErrorMeaning;
+  /**
+   * What an error of that meaning may hide, for the user: said once per run at warning the first
+   * time it is met ('skip': in the warning that counts the skipped parents).
+   */
+  errorNotes?: Partial<Record<NonNullable<ErrorMeaning>, string>>;
   /** Resolves the base URL, e.g. from a token response (Gong's api_base_url_for_customer). */
   baseUrl?(config: C): string;
   /**

@@ -34,6 +34,13 @@ export interface SyncOptions {
 /** Restart the current window from its first page (e.g. Gong's expired cursor). */
 class RestartWindow extends Error {}
 
+/** A child request the provider says to leave out ('skip'): its parents get no records. */
+class SkipParents extends Error {
+  constructor(readonly refusal: HttpStatusError) {
+    super(refusal.message);
+  }
+}
+
 const MAX_WINDOW_RESTARTS = 3;
 
 /** A request failure the user sees (retries spent, credentials refused), told with the stream it stopped. */
@@ -122,13 +129,14 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
     const config = options.config[provider.key] as ProviderConfig;
     const client = createProviderClient(provider, config, options);
     const rule = provider.quota;
+    const noted = new Set<string>();
     const ledger =
       rule &&
       new QuotaLedger({ provider: provider.title, period: rule.period, limit: rule.limit(config), setting: `${provider.key}.${rule.setting}`, usage: state.quota?.[provider.key], now, traffic: client.requests, logger: options.logger });
     if (ledger) ledgers.set(provider.key, ledger);
     try {
       for (const family of families(provider, options.plans.filter((p) => p.provider === provider))) {
-        yield* syncFamily(family, { provider, config, client, ledger });
+        yield* syncFamily(family, { provider, config, client, ledger, noted });
       }
     } catch (error) {
       if (!(error instanceof QuotaExhausted)) throw error;
@@ -187,6 +195,13 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
     // A table cut short by the record limit is not complete: activating it would delete the rows not read.
     for (const plan of versioned) if (!emitters.get(plan.stream.name)!.full) yield { type: 'activate-version', stream: plan.stream.name, version };
     for (const plan of members) {
+      const { skipped } = emitters.get(plan.stream.name)!;
+      if (skipped.parents) {
+        const note = ctx.provider.errorNotes?.skip;
+        options.logger.warn(
+          `${plan.stream.name}: skipped ${skipped.parents} of ${skipped.parents + skipped.read} ${plan.stream.parent!.stream} records, whose requests were refused (${skipped.reason})${note ? `; ${note}` : ''}`,
+        );
+      }
       options.logger.metric({ type: 'counter', metric: 'record_count', value: emitters.get(plan.stream.name)!.count, tags: { endpoint: plan.stream.name } });
       yield { type: 'stream-status', stream: plan.stream.name, status: 'COMPLETE' };
     }
@@ -320,7 +335,15 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
       for (;;) {
         while (!emitter.full && inFlight.length < (spec.concurrency ?? 1) && (waiting.length >= spec.batchSize || (flush && waiting.length > 0))) {
           const batch = waiting.splice(0, spec.batchSize);
-          const reading = readAll(plan.stream, { config: run.config, parents: batch }, run);
+          const reading = readAll(plan.stream, { config: run.config, parents: batch }, run).then(
+            (records) => ((emitter.skipped.read += batch.length), records),
+            (error: unknown) => {
+              if (!(error instanceof SkipParents)) throw error;
+              emitter.skipped.parents += batch.length;
+              emitter.skipped.reason ??= `HTTP ${error.refusal.status} on ${error.refusal.endpoint}`;
+              return [];
+            },
+          );
           // Its failure is rethrown when its turn to be emitted comes, or dropped once another failed first.
           reading.catch(() => undefined);
           inFlight.push({ parents: batch, reading });
@@ -375,6 +398,12 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
         // The client retries every 429 it can wait out; one it hands back is the quota (a long Retry-After, or the provider's quota answer).
         if (error.status === 429 && run.ledger) throw run.ledger.refused(error.message, error.retryAfterMs);
         const meaning = run.provider.interpretError?.(error, stream);
+        const note = meaning && meaning !== 'skip' ? run.provider.errorNotes?.[meaning] : undefined;
+        if (note && !run.noted.has(meaning!)) {
+          run.noted.add(meaning!);
+          options.logger.warn(`${run.provider.title}: ${note}`);
+        }
+        if (meaning === 'skip' && context.parents.length) throw new SkipParents(error);
         if (meaning === 'empty') return { status: error.status, headers: {}, body: {} };
         if (meaning === 'restart-window') throw new RestartWindow(error.message);
         throw named(error, stream);
@@ -410,10 +439,14 @@ interface ProviderRun {
   config: ProviderConfig;
   client: HttpClient;
   ledger?: QuotaLedger;
+  /** The error meanings whose note was told this run. */
+  noted: Set<string>;
 }
 
 interface RecordEmitter {
   count: number;
+  /** Child streams: parents read, and parents left out because their request was to be skipped (and why). */
+  skipped: { read: number; parents: number; reason?: string };
   readonly full: boolean;
   /** The newest replication-key value emitted so far (incremental streams): what the server has shown. */
   newest?: DateTime;
@@ -430,6 +463,7 @@ function recordEmitter(plan: StreamPlan, logger: Logger, limit: number, version:
   let announced = false;
   const emitter: RecordEmitter = {
     count: 0,
+    skipped: { read: 0, parents: 0 },
     get full() {
       return emitter.count >= limit;
     },

@@ -37,7 +37,7 @@ export class HttpStatusError extends SyncError {
     /** The server's Retry-After, when it asked for a wait longer than the client will make. */
     readonly retryAfterMs?: number,
   ) {
-    super(message, status === 429 || status >= 500 ? 'transient_error' : 'system_error');
+    super(message, status === 401 || status === 403 ? 'config_error' : status === 429 || status >= 500 ? 'transient_error' : 'system_error');
   }
 }
 
@@ -129,7 +129,8 @@ export class HttpClient {
             continue;
           }
           const what = error.status === 401 ? 'refused the credentials' : 'denied access';
-          throw new SyncError(`${this.options.provider} ${what} (HTTP ${error.status} on ${endpoint}); ${this.options.credentialHint}`, 'config_error');
+          // Still an HttpStatusError, so a provider can tell a refusal of one request (Gong flows of a user without Engage) from bad credentials.
+          throw new HttpStatusError(error.status, error.body, endpoint, `${this.options.provider} ${what} (HTTP ${error.status} on ${endpoint}); ${this.options.credentialHint}`);
         }
         if (!(error instanceof Retryable)) throw error;
         const delay = error.retryAfterMs ?? backoffDelay(attempt, this.retry);
@@ -192,7 +193,8 @@ export class HttpClient {
       }
       const body = text.length ? (req.text ? text : this.parse(text, status)) : undefined;
       if (status < 200 || status >= 300) {
-        throw new HttpStatusError(status, body, endpoint, `${this.options.provider}: ${endpoint} answered HTTP ${status}${describeBody(body)}`);
+        // The whole URL (no query, no user info): a 404 from a wrong base_url must show which host and path were asked.
+        throw new HttpStatusError(status, body, endpoint, `${this.options.provider}: ${req.method} ${url.origin}${url.pathname} answered HTTP ${status}${describeBody(body)}`);
       }
       return { status, headers: response.headers, body };
     } catch (error) {

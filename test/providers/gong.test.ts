@@ -11,6 +11,7 @@ import {
   type GongSandboxSettings,
 } from '../../src/sandbox/gong/index.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
+import type { SandboxOptions, SandboxRequest, SandboxResponse } from '../../src/sandbox/types.js';
 import { collectSync, TEST_NOW } from '../helpers/sync.js';
 
 /**
@@ -25,8 +26,13 @@ afterEach(async () => {
 
 const START = '2026-05-01T00:00:00Z';
 
-async function gongSandbox(options: { settings?: GongSandboxSettings; now?: () => DateTime; unlimited?: boolean } = {}) {
-  running = await startSandbox({ seed: 3, now: options.now ?? (() => TEST_NOW), unlimited: options.unlimited ?? true, providers: (o) => [createGongSandbox(o, options.settings)] });
+async function gongSandbox(options: { settings?: GongSandboxSettings; now?: () => DateTime; unlimited?: boolean; answer?: (request: SandboxRequest, response: SandboxResponse) => SandboxResponse } = {}) {
+  const simulated = (o: SandboxOptions): GongSandbox => {
+    const gong = createGongSandbox(o, options.settings);
+    const answer = options.answer;
+    return answer ? { ...gong, handle: async (request) => answer(request, await gong.handle(request)) } : gong;
+  };
+  running = await startSandbox({ seed: 3, now: options.now ?? (() => TEST_NOW), unlimited: options.unlimited ?? true, providers: (o) => [simulated(o)] });
   const sandbox = running.providers[0] as GongSandbox;
   const config = running.tapConfig({ start_date: START }) as Record<string, JsonRecord>;
   const requests = () => running!.traffic.gong!.log;
@@ -38,6 +44,10 @@ function reachableFlowIds(sandbox: GongSandbox): Set<unknown> {
   const active = [...sandbox.dataset.records('users')].filter((u) => u.active !== false);
   return new Set(active.flatMap((u) => sandbox.dataset.flowsFor(String(u.emailAddress)) ?? []).map((f) => f.id));
 }
+
+/** Calls the tap syncs by default: private calls are left out unless `include_private`. */
+const isPublic = (call: JsonRecord) => (call.metaData as JsonRecord).isPrivate !== true;
+const callIds = (calls: Iterable<JsonRecord>) => [...calls].map((c) => String((c.metaData as JsonRecord).id));
 
 const catalogOf = (...streams: string[]) => ({ streams: streams.map((s) => ({ tap_stream_id: s, metadata: [{ breadcrumb: [], metadata: { selected: true } }] })) }) as never;
 
@@ -65,9 +75,9 @@ describe('gong_calls', () => {
     expect((paged!.body as JsonRecord).filter).toBeDefined();
     expect(calls.map((r) => (r.body as { filter: { toDateTime: string } }).filter.toDateTime).at(-1)).toBe(TEST_NOW.toUTC().toISO({ suppressMilliseconds: true }));
 
-    const expected = [...sandbox.dataset.records('calls', { visibleAt: TEST_NOW, from: DateTime.fromISO(START), to: TEST_NOW })];
+    const expected = [...sandbox.dataset.records('calls', { visibleAt: TEST_NOW, from: DateTime.fromISO(START), to: TEST_NOW })].filter(isPublic);
     const got = run.records.gong_calls!;
-    expect(got.map((c) => c.id).sort()).toEqual(expected.map((c) => String((c.metaData as JsonRecord).id)).sort());
+    expect(got.map((c) => c.id).sort()).toEqual(callIds(expected).sort());
     for (const call of got) {
       expect(call.id).toBe((call.metaData as JsonRecord).id);
       expect(call.started).toBe((call.metaData as JsonRecord).started);
@@ -102,7 +112,7 @@ describe('gong_calls', () => {
     const run = await collectSync({ ...config, start_date: '2026-06-01T00:00:00Z' }, { now: TEST_NOW, catalog: catalogOf('gong_calls') });
     expect(requests().some((r) => r.status === 400)).toBe(true);
     expect(run.logs.some((l) => /reading the window again from its first page/.test(l))).toBe(true);
-    const expected = [...sandbox.dataset.records('calls', { visibleAt: TEST_NOW, from: DateTime.fromISO('2026-06-01T00:00:00Z'), to: TEST_NOW })].map((c) => String((c.metaData as JsonRecord).id));
+    const expected = callIds([...sandbox.dataset.records('calls', { visibleAt: TEST_NOW, from: DateTime.fromISO('2026-06-01T00:00:00Z'), to: TEST_NOW })].filter(isPublic));
     expect(new Set(run.records.gong_calls!.map((c) => c.id))).toEqual(new Set(expected));
   });
 
@@ -120,8 +130,7 @@ describe('gong_calls', () => {
     const first = await collectSync(config, { now: TEST_NOW, catalog: catalogOf('gong_calls') });
     const later = TEST_NOW.plus({ hours: 20 });
     clock = later;
-    const late = [...sandbox.dataset.records('calls', { visibleAt: later, from: DateTime.fromISO(START), to: TEST_NOW })]
-      .map((c) => String((c.metaData as JsonRecord).id))
+    const late = callIds([...sandbox.dataset.records('calls', { visibleAt: later, from: DateTime.fromISO(START), to: TEST_NOW })].filter(isPublic))
       .filter((id) => !first.records.gong_calls!.some((c) => c.id === id));
     expect(late.length, 'the sandbox has calls still processing at the first sync').toBeGreaterThan(0);
     const second = await collectSync(config, { now: later, state: first.finalState, catalog: catalogOf('gong_calls') });
@@ -135,7 +144,7 @@ describe('gong_transcripts', () => {
     const run = await collectSync({ ...config, start_date: '2026-06-01T00:00:00Z' }, { now: TEST_NOW, catalog: catalogOf('gong_transcripts') });
     const calls = run.records.gong_transcripts!.length;
     const transcriptRequests = requests().filter((r) => r.path === '/v2/calls/transcript');
-    const visible = sandbox.dataset.count('calls', { visibleAt: TEST_NOW, from: DateTime.fromISO('2026-06-01T00:00:00Z'), to: TEST_NOW });
+    const visible = [...sandbox.dataset.records('calls', { visibleAt: TEST_NOW, from: DateTime.fromISO('2026-06-01T00:00:00Z'), to: TEST_NOW, contentSelector: {} })].filter(isPublic).length;
     expect(calls).toBe(visible);
     expect(transcriptRequests.length).toBe(Math.ceil(visible / 100));
     for (const r of transcriptRequests) {
@@ -155,10 +164,13 @@ describe('gong_calls with gong_transcripts over many windows', () => {
     const run = await collectSync({ ...config, start_date: start.toISO() }, { now: TEST_NOW, catalog: catalogOf('gong_calls', 'gong_transcripts') });
     const visible = sandbox.dataset.count('calls', { visibleAt: TEST_NOW, from: start, to: TEST_NOW });
     expect(visible).toBeGreaterThanOrEqual(1250);
-    expect(run.records.gong_transcripts).toHaveLength(visible);
+    // Private calls (about 4 %) are left out, with their transcripts, while gong.include_private is off.
+    const open = run.records.gong_calls!.length;
+    expect(open).toBeGreaterThan(visible * 0.9);
+    expect(run.records.gong_transcripts).toHaveLength(open);
     const transcriptRequests = requests().filter((r) => r.path === '/v2/calls/transcript');
     expect(transcriptRequests.map((r) => (r.body as { filter: { callIds: string[] } }).filter.callIds.length)).toEqual(
-      Array.from({ length: Math.ceil(visible / 100) }, (_, i) => Math.min(100, visible - i * 100)),
+      Array.from({ length: Math.ceil(open / 100) }, (_, i) => Math.min(100, open - i * 100)),
     );
     // The calls themselves: five windows, each ending on a partial page, cost at most one request more each than one range.
     const windows = requests().filter((r) => r.path === '/v2/calls/extensive' && !(r.body as { cursor?: string }).cursor);
@@ -227,5 +239,98 @@ describe('rate limits and auth', () => {
     await expect(collectSync({ ...config, gong: { ...config.gong, access_key_secret: 'wrong-secret' } }, { now: TEST_NOW, catalog: catalogOf('gong_workspaces') })).rejects.toThrow(
       'Gong refused the credentials (HTTP 401 on GET /gong/v2/workspaces); check gong.access_key and gong.access_key_secret',
     );
+  });
+});
+
+describe('Gong 404s', () => {
+  const EMPTY_NOTE = /^WARN.*Gong: Gong answered "No calls found" for a window, read as empty; Gong gives credentials that may not see calls the same answer/;
+  const future = TEST_NOW.plus({ days: 1 });
+  const cases: Array<{ name: string; baseUrl: (base: string) => string; from: DateTime; asked: string | undefined; fails?: (base: string) => RegExp }> = [
+    // Three 30-day windows after the sandbox's last call: each answers Gong's empty 404, the note comes once.
+    { name: 'empty windows are no calls, with one note', baseUrl: (base) => base, from: future, asked: '/v2/calls/extensive' },
+    {
+      name: 'a base_url with a wrong path fails, naming the URL',
+      baseUrl: (base) => `${base}/api`,
+      from: DateTime.fromISO(START),
+      asked: '/api/v2/calls/extensive',
+      fails: (base) => new RegExp(`^gong_calls: Gong: POST ${base}/api/v2/calls/extensive answered HTTP 404: .*No API endpoint at /api/v2/calls/extensive`),
+    },
+    {
+      name: 'a base_url of another service fails, naming the URL',
+      baseUrl: (base) => base.replace(/\/gong$/, '/elsewhere'),
+      from: DateTime.fromISO(START),
+      asked: undefined,
+      fails: (base) => new RegExp(`^gong_calls: Gong: POST ${base.replace(/\/gong$/, '/elsewhere')}/v2/calls/extensive answered HTTP 404`),
+    },
+  ];
+  it.each(cases)('$name', async ({ baseUrl, from, asked, fails }) => {
+    const { config, requests } = await gongSandbox();
+    const base = String(config.gong!.base_url);
+    const now = from.plus({ days: 61 });
+    const sync = collectSync({ ...config, start_date: from.toISO(), gong: { ...config.gong, base_url: baseUrl(base) } }, { now, catalog: catalogOf('gong_calls', 'gong_transcripts') });
+    if (fails) {
+      await expect(sync).rejects.toThrow(fails(base));
+      expect(requests().map((r) => [r.path, r.status])).toEqual(asked ? [[asked, 404]] : []);
+      return;
+    }
+    const run = await sync;
+    expect(requests().map((r) => [r.path, r.status])).toEqual([0, 1, 2].map(() => [asked, 404]));
+    expect(run.records.gong_calls ?? []).toEqual([]);
+    expect(run.logs.filter((l) => EMPTY_NOTE.test(l))).toHaveLength(1);
+    // Nothing came back, so the bookmark moves only to the start of the last window read.
+    expect(run.finalState.bookmarks.gong_calls!.replication_key_value).toBe(from.plus({ days: 60 }).toUTC().toISO({ suppressMilliseconds: true }));
+  });
+});
+
+describe('gong.include_private', () => {
+  const FROM = '2026-06-01T00:00:00Z';
+  const cases = [
+    { setting: undefined, privateSynced: false },
+    { setting: false, privateSynced: false },
+    { setting: true, privateSynced: true },
+  ];
+  it.each(cases)('include_private $setting: private calls and their transcripts synced: $privateSynced', async ({ setting, privateSynced }) => {
+    const { config, requests, sandbox } = await gongSandbox({ settings: { callsPerScaleUnit: 1500 } });
+    const gong = setting === undefined ? config.gong : { ...config.gong, include_private: setting };
+    const run = await collectSync({ ...config, start_date: FROM, gong }, { now: TEST_NOW, catalog: catalogOf('gong_calls', 'gong_transcripts') });
+    const visible = [...sandbox.dataset.records('calls', { visibleAt: TEST_NOW, from: DateTime.fromISO(FROM), to: TEST_NOW, contentSelector: {} })];
+    const privateIds = callIds(visible.filter((c) => !isPublic(c)));
+    expect(privateIds.length, 'the sandbox has private calls').toBeGreaterThan(0);
+    const expected = callIds(privateSynced ? visible : visible.filter(isPublic));
+
+    expect(run.records.gong_calls!.map((c) => c.id)).toEqual(expected);
+    const asked = requests()
+      .filter((r) => r.path === '/v2/calls/transcript')
+      .flatMap((r) => (r.body as { filter: { callIds: string[] } }).filter.callIds);
+    expect(asked).toEqual(expected);
+    expect(run.records.gong_transcripts!.map((t) => t.callId).sort()).toEqual([...expected].sort());
+    expect(asked.some((id) => privateIds.includes(id))).toBe(privateSynced);
+  });
+});
+
+describe('gong_flows of users without Engage', () => {
+  // gong-openapi.json documents 401 "Access denied" for GET /v2/flows, which the sandbox answers; Gong's general 403 is tried too.
+  const cases = [
+    { refusal: 401, answer: undefined },
+    { refusal: 403, answer: (request: SandboxRequest, response: SandboxResponse) => (request.path === '/v2/flows' && response.status === 401 ? { ...response, status: 403 } : response) },
+  ];
+  it.each(cases)('skips the owners whose flows answer $refusal, with one warning that counts them', async ({ refusal, answer }) => {
+    const { config, requests, sandbox } = await gongSandbox({ answer });
+    const run = await collectSync(config, { now: TEST_NOW, catalog: catalogOf('gong_flows') });
+    const active = [...sandbox.dataset.records('users')].filter((u) => u.active !== false).map((u) => String(u.emailAddress));
+    const refused = active.filter((email) => sandbox.dataset.flowsFor(email) === undefined);
+    expect(refused.length, 'the sandbox has active users without Engage').toBeGreaterThan(0);
+
+    const flows = requests().filter((r) => r.path === '/v2/flows');
+    expect(flows.map((r) => new URLSearchParams(r.query).get('flowOwnerEmail')).sort()).toEqual([...active].sort());
+    expect(flows.filter((r) => r.status === refusal).map((r) => new URLSearchParams(r.query).get('flowOwnerEmail')).sort()).toEqual([...refused].sort());
+    expect(new Set(run.records.gong_flows!.map((f) => f.id))).toEqual(reachableFlowIds(sandbox));
+    const warnings = run.logs.filter((l) => /gong_flows: skipped/.test(l));
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`gong_flows: skipped ${refused.length} of ${active.length} gong_users records, whose requests were refused \\(HTTP ${refusal} on GET /gong/v2/flows\\); Gong refuses the flows of users without a Gong Engage seat`))]);
+  });
+
+  it('still fails the sync when the users list itself is refused', async () => {
+    const { config } = await gongSandbox({ answer: (request, response) => (request.path === '/v2/users' ? { ...response, status: 403 } : response) });
+    await expect(collectSync(config, { now: TEST_NOW, catalog: catalogOf('gong_flows') })).rejects.toThrow(/Gong denied access \(HTTP 403 on GET \/gong\/v2\/users\)/);
   });
 });

@@ -417,7 +417,7 @@ describe('simulated Gong API', () => {
         const users = [...own.provider.dataset.records('users')];
         const activeEmails = users.filter((user) => user.active).map((user) => user.emailAddress as string);
         const views = new Map<string, GongRecord[]>();
-        for (const email of activeEmails.slice(0, 6)) {
+        for (const email of activeEmails.filter((email) => own.provider.dataset.flowsFor(email) !== undefined).slice(0, 6)) {
           const pages = await allPages(own.base, 'GET', '/v2/flows', { query: { flowOwnerEmail: email } });
           views.set(email, pages.flatMap((page) => list<GongRecord>(page, 'flows')));
           expect(pages.length).toBeGreaterThan(1);
@@ -431,6 +431,33 @@ describe('simulated Gong API', () => {
       } finally {
         await own.server.close();
       }
+    });
+  });
+
+  describe('refusals and unknown paths', () => {
+    it('answers the flows of an active user without a Gong Engage seat with 401 "Access denied"', async () => {
+      const users = [...h.provider.dataset.records('users')].filter((user) => user.active);
+      const refused = users.filter((user) => h.provider.dataset.flowsFor(String(user.emailAddress)) === undefined);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(refused.length).toBeLessThan(users.length);
+      const response = await call(h.base, 'GET', '/v2/flows', { query: { flowOwnerEmail: String(refused[0]!.emailAddress) } });
+      expect(response.status).toBe(401);
+      expect(response.json).toEqual({ requestId: expect.any(String), errors: ['Access denied'] });
+    });
+
+    it('answers an unknown path with a plain 404, not the empty-result wording', async () => {
+      for (const path of ['/v2/nothing-here', '/api/v2/calls/extensive']) {
+        const response = await call(h.base, 'POST', path, { body: { filter: {} } });
+        expect(response.status).toBe(404);
+        expect(response.text).not.toMatch(/found corresponding to the provided filters|for the specified period/);
+      }
+    });
+
+    it('has private calls (metaData.isPrivate)', () => {
+      const calls = [...h.provider.dataset.records('calls', { contentSelector: {} })].map(metaOf);
+      const privateCalls = calls.filter((meta) => meta.isPrivate === true).length;
+      expect(privateCalls).toBeGreaterThan(0);
+      expect(privateCalls).toBeLessThan(calls.length / 10);
     });
   });
 

@@ -1,5 +1,5 @@
 import type { HttpStatusError } from '../../http/client.js';
-import type { ErrorMeaning, RequestContext, SyncWindow } from '../../core/definitions.js';
+import type { ErrorMeaning, RequestContext, StreamDefinition, SyncWindow } from '../../core/definitions.js';
 import { formatInstant } from '../../core/state.js';
 import type { JsonRecord } from '../../protocol/messages.js';
 import type { GongConfig } from './provider.js';
@@ -10,14 +10,30 @@ function errorsText(body: unknown): string {
 }
 
 /**
- * Gong answers 404 "No calls found…" for an empty window, and 400 "cursor has expired" /
- * "Failed to verify cursor" once a cursor's JWT lapses (providers.md §1.3).
+ * An empty window is a 404 whose errors say "No calls found corresponding to the provided filters" (the
+ * live text, NangoHQ/integration-templates integrations/gong/helpers/paginate.ts) or "…for the specified
+ * period" (gong-openapi.json, 404 of POST /v2/calls/extensive); any other 404 (a wrong base_url, a
+ * missing endpoint) is a failure.
  */
-export function interpretGongError(error: HttpStatusError): ErrorMeaning {
-  if (error.status === 404) return 'empty';
+const EMPTY_RESULT = /\bfound (corresponding to the provided filters|for the specified period)/i;
+
+/**
+ * Besides the empty 404: 400 "cursor has expired" / "Failed to verify cursor" once a cursor's JWT lapses
+ * (AMP providers/gong/errors.go), and a refused GET /v2/flows for one owner, who has no Gong Engage seat
+ * (gong-openapi.json documents 401 "Access denied"; AMP providers/gong/flows.go skips such owners).
+ */
+export function interpretGongError(error: HttpStatusError, stream: StreamDefinition<GongConfig>): ErrorMeaning {
+  if (error.status === 404 && EMPTY_RESULT.test(errorsText(error.body))) return 'empty';
   if (error.status === 400 && /cursor has expired|failed to verify cursor/i.test(errorsText(error.body))) return 'restart-window';
+  if ((error.status === 401 || error.status === 403) && stream.name === 'gong_flows') return 'skip';
   return undefined;
 }
+
+export const gongErrorNotes = {
+  empty:
+    'Gong answered "No calls found" for a window, read as empty; Gong gives credentials that may not see calls the same answer, so if calls are missing, check that the key can read calls (OAuth: the api:calls:read:extensive and api:calls:read:transcript scopes)',
+  skip: 'Gong refuses the flows of users without a Gong Engage seat; if every owner was refused, check that the key can read flows (OAuth: the api:flows:read scope)',
+};
 
 /** Gong filters on call start: fromDateTime inclusive, toDateTime exclusive (providers.md §1.5). */
 function dateFilter(window: SyncWindow | undefined): JsonRecord {
@@ -45,9 +61,14 @@ export function extensiveCallsBody({ config, window }: RequestContext<GongConfig
   };
 }
 
-/** The key and the replication key live in `metaData`; lift them so they are top level. */
-export function liftCallMetaData(call: JsonRecord): JsonRecord {
+/**
+ * The key and the replication key live in `metaData`; lift them so they are top level. A private call
+ * (`metaData.isPrivate`, gong-openapi.json CallBasicData) is left out unless `include_private`: its
+ * brief, outline and parties are as private as its transcript, which is then never requested either.
+ */
+export function syncedCall(call: JsonRecord, { config }: RequestContext<GongConfig>): JsonRecord | undefined {
   const meta = (call.metaData ?? {}) as JsonRecord;
+  if (meta.isPrivate === true && config.include_private !== true) return undefined;
   return { id: meta.id, started: meta.started, ...call };
 }
 

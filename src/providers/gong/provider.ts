@@ -2,7 +2,7 @@ import { basicAuth, bearerAuth, oauthRefreshAuth } from '../../http/auth.js';
 import type { ProviderConfig, ProviderDefinition } from '../../core/definitions.js';
 import { cursorInBody } from '../../pagination/index.js';
 import { lookbackSetting, oneCredentialSet, providerBlock, requestQuotaSetting, secret, text } from '../settings.js';
-import { interpretGongError } from './hooks.js';
+import { gongErrorNotes, interpretGongError } from './hooks.js';
 import { gongStreams } from './streams.js';
 
 export interface GongConfig extends ProviderConfig {
@@ -16,6 +16,7 @@ export interface GongConfig extends ProviderConfig {
   workspace_id?: string;
   lookback?: string;
   expose_media_urls?: boolean;
+  include_private?: boolean;
   daily_request_quota?: number;
 }
 
@@ -44,6 +45,7 @@ export const gong: ProviderDefinition<GongConfig> = {
       workspace_id: text('Workspace id', 'Only sync calls and flows of this workspace.'),
       lookback: lookbackSetting('P1D', 'Gong makes calls visible hours after they start.'),
       expose_media_urls: { type: 'boolean', default: false, title: 'Media URLs', description: 'Ask for audio/video URLs (valid 8 hours; needs the api:calls:read:media-url scope).' },
+      include_private: { type: 'boolean', default: false, title: 'Include private calls', description: 'Also sync calls marked private in Gong (metaData.isPrivate), with their transcripts.' },
       daily_request_quota: requestQuotaSetting('day', DAILY_REQUEST_QUOTA, 'Gong allows 10,000 API calls per UTC day by default.'),
     },
     { dependencies: { access_key: ['access_key_secret'], access_key_secret: ['access_key'], client_id: ['client_secret', 'refresh_token'] } },
@@ -76,6 +78,7 @@ export const gong: ProviderDefinition<GongConfig> = {
         ? 'check gong.access_token (it may have expired)'
         : 'check gong.client_id, gong.client_secret and gong.refresh_token',
   interpretError: interpretGongError,
+  errorNotes: gongErrorNotes,
   // Going over answers 429 with a Retry-After until the day turns (§1.3), which the HTTP client hands back rather than sleep on.
   quota: { period: 'day', setting: 'daily_request_quota', limit: (config) => config.daily_request_quota ?? DAILY_REQUEST_QUOTA },
   check: { method: 'GET', path: '/v2/workspaces' },

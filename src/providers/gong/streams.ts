@@ -1,6 +1,6 @@
 import type { StreamDefinition } from '../../core/definitions.js';
 import { cursorInQuery } from '../../pagination/index.js';
-import { attachCallStart, canOwnFlows, extensiveCallsBody, liftCallMetaData } from './hooks.js';
+import { attachCallStart, canOwnFlows, extensiveCallsBody, syncedCall } from './hooks.js';
 import type { GongConfig } from './provider.js';
 
 const lookback = (config: GongConfig) => config.lookback ?? 'P1D';
@@ -21,7 +21,7 @@ export const gongStreams: StreamDefinition<GongConfig>[] = [
     // its first page. Windows bound both what a killed backfill and an expired cursor read again, at
     // the cost of at most one request per 30 days of history.
     incremental: { lookback, windowSize: 'P30D' },
-    transform: liftCallMetaData,
+    transform: syncedCall,
   },
   {
     name: 'gong_transcripts',

@@ -130,9 +130,10 @@ export class GongApi {
     const email = query.get('flowOwnerEmail');
     if (!email) throw new GongApiError(400, ['flowOwnerEmail: must not be blank']);
     const userIndex = this.data.userIndexByEmail(email);
-    // How Gong answers for an unknown or unlicensed owner is not documented; AMP (flows.go) skips owners whose request fails.
+    // How Gong answers for an unknown owner is not documented; AMP (flows.go) skips owners whose request fails.
     if (userIndex === undefined) throw new GongApiError(404, [`No user found with email address ${email}`]);
-    if (!this.data.userActive(userIndex)) throw new GongApiError(403, [`User ${email} has no Gong Engage license`]);
+    // gong-openapi.json GET /v2/flows documents one refusal, 401 "Access denied": here, an owner without a Gong Engage seat.
+    if (!this.data.userHasEngage(userIndex)) throw new GongApiError(401, ['Access denied']);
     const flows = this.data.flowsFor(userIndex, query.get('workspaceId') ?? undefined);
     return this.pages('flows', query.get('cursor') ?? undefined, 'flows', listSource(flows.length, (index) => flows[index]!));
   }

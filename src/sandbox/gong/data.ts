@@ -180,6 +180,11 @@ export class GongData {
     return index === 0 || rngFor(this.seed, 'gong', 'user-active', index)() >= 0.15;
   }
 
+  /** About one active user in five has no Gong Engage seat, so cannot list flows; the admin (user 0) has one, inactive users none. */
+  userHasEngage(index: number): boolean {
+    return this.userActive(index) && (index === 0 || rngFor(this.seed, 'gong', 'user-engage', index)() >= 0.2);
+  }
+
   /** A `/v2/users` record (gong-openapi.json UserMetadata); users are ordered by creation. */
   user(index: number): GongRecord {
     const random = rngFor(this.seed, 'gong', 'user', index);

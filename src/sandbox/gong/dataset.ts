@@ -40,7 +40,7 @@ export interface GongDataset {
    * flows by creation. Flows are listed once each, as their owner sees them (`Company` or `Personal`).
    */
   records(object: GongObjectName, query?: GongDatasetQuery): Iterable<GongRecord>;
-  /** `GET /v2/flows?flowOwnerEmail=` for one user; undefined for an unknown e-mail address. */
+  /** `GET /v2/flows?flowOwnerEmail=` for one user; undefined for an address the API refuses (unknown, or a user without a Gong Engage seat). */
   flowsFor(ownerEmail: string, workspaceId?: string): GongRecord[] | undefined;
   /** When a call started and from when the API serves it; undefined for an id no call has. */
   callTiming(callId: string): { started: DateTime; servedFrom: DateTime } | undefined;
@@ -97,7 +97,7 @@ export function createGongDataset(data: GongData, now: () => DateTime): GongData
     records,
     flowsFor(ownerEmail, workspaceId) {
       const userIndex = data.userIndexByEmail(ownerEmail);
-      return userIndex === undefined ? undefined : data.flowsFor(userIndex, workspaceId);
+      return userIndex === undefined || !data.userHasEngage(userIndex) ? undefined : data.flowsFor(userIndex, workspaceId);
     },
     callTiming(callId) {
       const index = data.callIndex(callId);
