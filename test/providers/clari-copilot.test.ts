@@ -9,7 +9,7 @@ import { createClariCopilotSandbox, type ApiRecord, type ClariSandbox, type Clar
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
 import { runBinary, secretsOf, tempDir, writeJson } from '../helpers/binary.js';
 import { memoryLogger } from '../helpers/logger.js';
-import { collectSync, TEST_NOW, type CollectedSync } from '../helpers/sync.js';
+import { asEmitted, collectSync, TEST_NOW, type CollectedSync } from '../helpers/sync.js';
 
 const at = (iso: string) => DateTime.fromISO(iso, { zone: 'utc' });
 const ms = (iso: unknown) => DateTime.fromISO(String(iso)).toMillis();
@@ -194,7 +194,8 @@ const select = (...names: string[]): Catalog => ({
   }),
 });
 const ids = (records: Iterable<ApiRecord> | undefined) => [...(records ?? [])].map((record) => String(record.id)).sort();
-const withPrivacy = (clari: ClariSandbox) => (call: ApiRecord) => ({ ...call, is_private: clari.dataset.isPrivate(String(call.id)) });
+const emittedCall = asEmitted('clari_copilot_calls');
+const withPrivacy = (clari: ClariSandbox) => (call: ApiRecord) => emittedCall({ ...call, is_private: clari.dataset.isPrivate(String(call.id)) });
 const byId = (records: readonly ApiRecord[]) => [...records].sort((a, b) => String(a.id).localeCompare(String(b.id)));
 const inside = (value: unknown, from: DateTime, to: DateTime) => ms(value) >= from.toMillis() && ms(value) < to.toMillis();
 
@@ -222,7 +223,7 @@ describe('Clari Copilot against the sandbox', () => {
   ] as const)('emits %s exactly as the API serves it', (stream, object) => {
     const expected = [...h.clari.dataset.records(object)];
     expect(expected.length).toBeGreaterThan(0);
-    expect(full.records[stream]).toEqual(expected);
+    expect(full.records[stream]).toEqual(expected.map(asEmitted(stream)));
   });
 
   it('reads the whole history as one query for public calls modified before the run started, in pages of 100', () => {
@@ -246,7 +247,7 @@ describe('Clari Copilot against the sandbox', () => {
     const run = await collectSync(h.config({ start_date: start.toISO() }), { now: TEST_NOW, catalog: select('clari_copilot_calls', 'clari_copilot_call_details') });
     const calls = run.records.clari_copilot_calls!;
     expect(calls.length).toBeGreaterThan(20);
-    expect(byId(run.records.clari_copilot_call_details!)).toEqual(byId(calls.map((call) => h.clari.dataset.callDetails(String(call.id))!)));
+    expect(byId(run.records.clari_copilot_call_details!)).toEqual(byId(calls.map((call) => asEmitted('clari_copilot_call_details')(h.clari.dataset.callDetails(String(call.id))!))));
     expect(ids(h.requests('/call-details').map((query) => ({ id: query.get('id') })))).toEqual(ids(calls));
     expect(run.finalState.bookmarks.clari_copilot_call_details?.replication_key_value).toBe('2026-06-15T12:00:00Z');
   });
@@ -378,7 +379,7 @@ describe('Clari Copilot at volume and under faults', () => {
     try {
       const run = await collectSync(h.config(), { now: TEST_NOW, catalog: select('clari_copilot_calls', 'clari_copilot_scorecards') });
       expect(ids(run.records.clari_copilot_calls)).toEqual(ids(h.clari.dataset.records('calls')));
-      expect(run.records.clari_copilot_scorecards).toEqual([...h.clari.dataset.records('scorecards')]);
+      expect(run.records.clari_copilot_scorecards).toEqual([...h.clari.dataset.records('scorecards')].map(asEmitted('clari_copilot_scorecards')));
       const log = h.sandbox.traffic['clari-copilot']!.log.filter((entry) => entry.path === '/calls');
       expect(log.some((entry) => entry.status === 502)).toBe(true);
       const limits = log.map((entry) => Number(new URLSearchParams(entry.query).get('limit')));
@@ -414,7 +415,7 @@ describe('Clari Copilot at volume and under faults', () => {
     const h = await harness({ scorecardTemplatesKey: key });
     try {
       const run = await collectSync(h.config(), { now: TEST_NOW, catalog: select('clari_copilot_scorecard_templates') });
-      expect(run.records.clari_copilot_scorecard_templates).toEqual([...h.clari.dataset.records('scorecard_templates')]);
+      expect(run.records.clari_copilot_scorecard_templates).toEqual([...h.clari.dataset.records('scorecard_templates')].map(asEmitted('clari_copilot_scorecard_templates')));
     } finally {
       await h.sandbox.close();
     }
