@@ -45,8 +45,48 @@ export function loadSchema(provider: ProviderDefinition, stream: StreamDefinitio
   return schema;
 }
 
+/**
+ * JSON Schema Draft 4 keywords, the draft Singer targets are written against: a target that checks
+ * the draft refuses a schema naming another one ("Schema version must be Draft 4. Found: $schema"),
+ * so `$schema`, `$id`, `$comment`, `x-…` and later drafts' keywords (`contentEncoding`, `examples`…)
+ * are left out of what the tap publishes. https://datatracker.ietf.org/doc/html/draft-fge-json-schema-validation-00
+ */
+const DRAFT_4_KEYWORDS = new Set([
+  'type', 'properties', 'items', 'required', 'additionalProperties', 'patternProperties', 'format', 'description', 'title',
+  'enum', 'default', 'anyOf', 'allOf', 'oneOf', 'not', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum',
+  'multipleOf', 'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties',
+]);
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties']);
+const SCHEMA_LISTS = new Set(['anyOf', 'allOf', 'oneOf']);
+
+/** A schema as the tap publishes it (SCHEMA messages, Singer and Airbyte catalogs): Draft 4 keywords only, at every depth. */
+export function publishedSchema(schema: JsonSchema): JsonSchema {
+  if (!isSchema(schema)) return schema;
+  const out: JsonSchema = {};
+  for (const [keyword, value] of Object.entries(schema)) {
+    if (!DRAFT_4_KEYWORDS.has(keyword)) continue;
+    if (SCHEMA_MAPS.has(keyword)) {
+      out[keyword] = Object.fromEntries(Object.entries(value as Record<string, JsonSchema>).map(([name, sub]) => [name, publishedSchema(sub)]));
+    } else if (SCHEMA_LISTS.has(keyword)) {
+      out[keyword] = (value as JsonSchema[]).map(publishedSchema);
+    } else if ((keyword === 'items' || keyword === 'additionalProperties' || keyword === 'not') && isSchema(value)) {
+      out[keyword] = publishedSchema(value);
+    } else if (keyword === 'items' && Array.isArray(value)) {
+      out[keyword] = (value as JsonSchema[]).map(publishedSchema);
+    } else {
+      out[keyword] = value;
+    }
+  }
+  return out;
+}
+
+function isSchema(value: unknown): value is JsonSchema {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** The Singer catalog entry for one stream, with the standard discoverable metadata. */
-export function catalogEntry(stream: StreamDefinition, schema: JsonSchema): CatalogEntry {
+export function catalogEntry(stream: StreamDefinition, fileSchema: JsonSchema): CatalogEntry {
+  const schema = publishedSchema(fileSchema);
   const automatic = new Set([...stream.primaryKey, ...(stream.replicationKey ? [stream.replicationKey] : [])]);
   const properties = Object.keys((schema.properties ?? {}) as object);
   return {
@@ -174,7 +214,8 @@ export function planStreams(providers: readonly ProviderDefinition[], catalog: C
       plans.push({
         provider,
         stream,
-        schema: { ...full, properties },
+        // A catalog written by an earlier release may still carry keywords targets refuse.
+        schema: publishedSchema({ ...full, properties }),
         knownFields: new Set(Object.keys((full.properties ?? {}) as object)),
         incremental: Boolean(stream.replicationKey) && method !== 'FULL_TABLE',
       });

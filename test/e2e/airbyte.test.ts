@@ -135,6 +135,8 @@ describe('tap-convo (Airbyte) end to end', () => {
       expect(stream.source_defined_primary_key.length).toBeGreaterThan(0);
       expect(stream.is_resumable).toBe(stream.supported_sync_modes.includes('incremental'));
       expect(stream.default_cursor_field.length).toBe(stream.supported_sync_modes.includes('incremental') ? 1 : 0);
+      // Destinations get the same Draft 4 schema Singer targets do.
+      expect(stream.json_schema).not.toHaveProperty('$schema');
     }
     expect(configuredCatalogProblems(configuredCatalog())).toEqual([]);
   });

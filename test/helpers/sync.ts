@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { planStreams, type Catalog } from '../../src/core/catalog.js';
+import { loadSchema, planStreams, type Catalog } from '../../src/core/catalog.js';
 import type { SyncEvent } from '../../src/core/events.js';
 import { runSync } from '../../src/core/runner.js';
 import type { SingerState } from '../../src/core/state.js';
@@ -63,3 +63,14 @@ function expectNothingPrintedHoldsSecrets(events: readonly SyncEvent[], logger: 
 
 /** A fixed "now" for tests: the sandbox and the tap agree on it. */
 export const TEST_NOW = DateTime.fromISO('2026-06-15T12:00:00Z', { zone: 'utc' });
+
+/**
+ * A record as the tap emits what the API served: every top-level field the stream's schema
+ * declares, null where the API left it out (so targets that fix columns from the first record keep them).
+ */
+export function asEmitted(streamName: string): (served: JsonRecord) => JsonRecord {
+  const provider = PROVIDERS.find((p) => p.streams.some((s) => s.name === streamName))!;
+  const schema = loadSchema(provider, provider.streams.find((s) => s.name === streamName)!);
+  const absent = Object.fromEntries(Object.keys(schema.properties as object).map((field) => [field, null]));
+  return (served) => ({ ...absent, ...served });
+}

@@ -11,7 +11,7 @@ import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
 import { runBinary, secretsOf, tempDir, writeJson } from '../helpers/binary.js';
 import { memoryLogger } from '../helpers/logger.js';
 import { newestValue } from '../helpers/bookmarks.js';
-import { collectSync, TEST_NOW, type CollectedSync } from '../helpers/sync.js';
+import { asEmitted, collectSync, TEST_NOW, type CollectedSync } from '../helpers/sync.js';
 
 const at = (iso: string) => DateTime.fromISO(iso, { zone: 'utc' });
 const ms = (iso: unknown) => DateTime.fromISO(String(iso)).toMillis();
@@ -196,7 +196,8 @@ const select = (...names: string[]): Catalog => ({
   }),
 });
 const ids = (records: Iterable<ApiRecord> | undefined) => [...(records ?? [])].map((record) => String(record.id)).sort();
-const withPrivacy = (clari: ClariSandbox) => (call: ApiRecord) => ({ ...call, is_private: clari.dataset.isPrivate(String(call.id)) });
+const emittedCall = asEmitted('clari_copilot_calls');
+const withPrivacy = (clari: ClariSandbox) => (call: ApiRecord) => emittedCall({ ...call, is_private: clari.dataset.isPrivate(String(call.id)) });
 const byId = (records: readonly ApiRecord[]) => [...records].sort((a, b) => String(a.id).localeCompare(String(b.id)));
 const inside = (value: unknown, from: DateTime, to: DateTime) => ms(value) >= from.toMillis() && ms(value) < to.toMillis();
 /** CLARI-OAS CallStatus: a call has a transcript and summary from PROCESSED on. */
@@ -226,7 +227,7 @@ describe('Clari Copilot against the sandbox', () => {
   ] as const)('emits %s exactly as the API serves it', (stream, object) => {
     const expected = [...h.clari.dataset.records(object)];
     expect(expected.length).toBeGreaterThan(0);
-    expect(full.records[stream]).toEqual(expected);
+    expect(full.records[stream]).toEqual(expected.map(asEmitted(stream)));
   });
 
   it('reads the whole history as one query for public calls modified before the run started, in pages of 100', () => {
@@ -252,7 +253,7 @@ describe('Clari Copilot against the sandbox', () => {
     const processed = calls.filter(isProcessed);
     expect(processed.length).toBeGreaterThan(20);
     expect(processed.length).toBeLessThan(calls.length);
-    expect(byId(run.records.clari_copilot_call_details!)).toEqual(byId(processed.map((call) => h.clari.dataset.callDetails(String(call.id))!)));
+    expect(byId(run.records.clari_copilot_call_details!)).toEqual(byId(processed.map((call) => asEmitted('clari_copilot_call_details')(h.clari.dataset.callDetails(String(call.id))!))));
     expect(ids(h.requests('/call-details').map((query) => ({ id: query.get('id') })))).toEqual(ids(processed));
     expect(run.finalState.bookmarks.clari_copilot_call_details?.replication_key_value).toBe(newestValue(calls, 'last_modified_time'));
   });
@@ -424,7 +425,7 @@ describe('Clari Copilot at volume and under faults', () => {
     try {
       const run = await collectSync(h.config(), { now: TEST_NOW, catalog: select('clari_copilot_calls', 'clari_copilot_scorecards') });
       expect(ids(run.records.clari_copilot_calls)).toEqual(ids(h.clari.dataset.records('calls')));
-      expect(run.records.clari_copilot_scorecards).toEqual([...h.clari.dataset.records('scorecards')]);
+      expect(run.records.clari_copilot_scorecards).toEqual([...h.clari.dataset.records('scorecards')].map(asEmitted('clari_copilot_scorecards')));
       const log = h.sandbox.traffic['clari-copilot']!.log.filter((entry) => entry.path === '/calls');
       expect(log.some((entry) => entry.status === 502)).toBe(true);
       const limits = log.map((entry) => Number(new URLSearchParams(entry.query).get('limit')));
@@ -460,7 +461,7 @@ describe('Clari Copilot at volume and under faults', () => {
     const h = await harness({ scorecardTemplatesKey: key });
     try {
       const run = await collectSync(h.config(), { now: TEST_NOW, catalog: select('clari_copilot_scorecard_templates') });
-      expect(run.records.clari_copilot_scorecard_templates).toEqual([...h.clari.dataset.records('scorecard_templates')]);
+      expect(run.records.clari_copilot_scorecard_templates).toEqual([...h.clari.dataset.records('scorecard_templates')].map(asEmitted('clari_copilot_scorecard_templates')));
     } finally {
       await h.sandbox.close();
     }

@@ -1,6 +1,6 @@
 import { DateTime, Duration } from 'luxon';
 import { afterEach, describe, expect, it } from 'vitest';
-import { discover, loadSchema, planStreams, type Catalog } from '../../src/core/catalog.js';
+import { discover, loadSchema, planStreams, publishedSchema, type Catalog } from '../../src/core/catalog.js';
 import type { ProviderDefinition } from '../../src/core/definitions.js';
 import type { SyncEvent } from '../../src/core/events.js';
 import { absoluteRequest, createProviderClient } from '../../src/core/provider-client.js';
@@ -343,7 +343,7 @@ describe('Four/Four discovery', () => {
     const catalog = await discover([provider], fixture.config, logger);
     expect(catalog.streams).toHaveLength(21);
     for (const entry of catalog.streams) {
-      expect(entry.schema, entry.stream).toEqual(loadSchema(fourfour, fourfour.streams.find((s) => s.name === entry.stream)!));
+      expect(entry.schema, entry.stream).toEqual(publishedSchema(loadSchema(fourfour, fourfour.streams.find((s) => s.name === entry.stream)!)));
     }
     expect(fixture.log().map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual(['GET /odata/$metadata 200']);
     expect(logger.lines.filter((l) => l.startsWith('WARNING'))).toEqual([]);
@@ -383,7 +383,7 @@ describe('Four/Four discovery', () => {
     const logger = memoryLogger();
     const catalog = await discover([provider], fixture.config, logger);
     for (const entry of catalog.streams) {
-      expect(entry.schema).toEqual(loadSchema(fourfour, fourfour.streams.find((s) => s.name === entry.stream)!));
+      expect(entry.schema).toEqual(publishedSchema(loadSchema(fourfour, fourfour.streams.find((s) => s.name === entry.stream)!)));
     }
     // Discovery retries once (a second attempt, not the sync's eight), then falls back.
     expect(logger.lines.filter((l) => l.startsWith('WARNING'))).toEqual([

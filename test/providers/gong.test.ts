@@ -61,6 +61,7 @@ describe('gong_calls', () => {
       filter: { fromDateTime: '2026-05-01T00:00:00Z', toDateTime: '2026-05-31T00:00:00Z' },
       contentSelector: {
         context: 'Extended',
+        contextTiming: ['Now', 'TimeOfCall'],
         exposedFields: {
           parties: true,
           media: false,
@@ -83,7 +84,28 @@ describe('gong_calls', () => {
       expect(call.started).toBe((call.metaData as JsonRecord).started);
       expect(typeof call.id).toBe('string');
     }
-    expect(got.some((c) => !String(c.started).endsWith('Z')), 'non-UTC offsets are kept as sent').toBe(true);
+    // The sandbox sends offsets of the users' zones; the records carry the same instants in UTC.
+    expect(expected.some((c) => !String((c.metaData as JsonRecord).started).endsWith('Z'))).toBe(true);
+    expect(got.every((c) => String(c.started).endsWith('Z'))).toBe(true);
+  });
+
+  it('keeps the CRM context of both timings, now and at the time of the call', async () => {
+    const { config } = await gongSandbox();
+    const run = await collectSync(config, { now: TEST_NOW, catalog: catalogOf('gong_calls') });
+    type CrmObject = { objectType: string; objectId: string; timing: string; fields: Array<{ name: string; value: unknown }> };
+    const objects = run.records.gong_calls!.flatMap((call) => ((call.context ?? []) as Array<{ objects: CrmObject[] }>).flatMap((c) => c.objects));
+    const callParties = run.records.gong_calls!.flatMap((call) => (call.parties ?? []) as Array<{ context?: Array<{ objects: CrmObject[] }> }>);
+    const partyObjects = callParties.flatMap((party) => (party.context ?? []).flatMap((c) => c.objects));
+    for (const list of [objects, partyObjects]) {
+      expect(new Set(list.map((o) => o.timing))).toEqual(new Set(['Now', 'TimeOfCall']));
+      // Each object comes once per timing.
+      const timings = (id: string) => list.filter((o) => o.objectId === id).map((o) => o.timing).sort();
+      for (const object of list) expect(timings(object.objectId)).toEqual(['Now', 'TimeOfCall']);
+    }
+    // A deal that moved on since the call shows its stage then and now.
+    const stage = (o: CrmObject) => o.fields.find((f) => f.name === 'StageName')?.value;
+    const opportunities = objects.filter((o) => o.objectType === 'Opportunity');
+    expect(opportunities.some((now) => now.timing === 'Now' && opportunities.some((then) => then.objectId === now.objectId && then.timing === 'TimeOfCall' && stage(then) !== stage(now)))).toBe(true);
   });
 
   it('keeps every digit of int64 numbers inside calls', async () => {

@@ -230,6 +230,19 @@ describe('simulated Gong API', () => {
       expect(urls.some((url) => url.videoUrl === null)).toBe(true);
     });
 
+    it('gives CRM context per timing asked for: Now by default, TimeOfCall too on request, only with Extended context', async () => {
+      const filter = { fromDateTime: START.minus({ days: 30 }).toISO() };
+      const timingsOf = (page: Call) =>
+        list(page, 'calls').flatMap((record) => [record, ...((record.parties ?? []) as GongRecord[])].flatMap((holder) => ((holder.context ?? []) as Array<{ objects: GongRecord[] }>).flatMap((c) => c.objects.map((o) => `${o.objectId} ${o.timing}`))));
+      const byDefault = timingsOf(await call(h.base, 'POST', '/v2/calls/extensive', { body: { filter, contentSelector: { context: 'Extended', exposedFields: { parties: true } } } }));
+      expect(byDefault.length).toBeGreaterThan(0);
+      expect(byDefault.every((entry) => entry.endsWith(' Now'))).toBe(true);
+      const both = timingsOf(await call(h.base, 'POST', '/v2/calls/extensive', { body: { filter, contentSelector: { context: 'Extended', contextTiming: ['Now', 'TimeOfCall'], exposedFields: { parties: true } } } }));
+      expect(both.sort()).toEqual([...byDefault, ...byDefault.map((entry) => entry.replace(/ Now$/, ' TimeOfCall'))].sort());
+      const basic = await call(h.base, 'POST', '/v2/calls/extensive', { body: { filter, contentSelector: { context: 'Basic', contextTiming: ['TimeOfCall'] } } });
+      expect(basic.status).toBe(400);
+    });
+
     it('writes scorecard ids as bare int64 JSON numbers with every digit', async () => {
       const page = await call(h.base, 'POST', '/v2/calls/extensive', { body: { filter: {}, contentSelector: FULL_CONTENT_SELECTOR } });
       const ids = [...page.text.matchAll(/"answeredScorecardId":(\d+)[,}]/g)].map((match) => BigInt(match[1]!));

@@ -50,6 +50,9 @@ export function extensiveCallsBody({ config, window }: RequestContext<GongConfig
     filter: { ...dateFilter(window), ...(config.workspace_id ? { workspaceId: config.workspace_id } : {}) },
     contentSelector: {
       context: 'Extended',
+      // CRM values today and as they were at the call (a deal's stage then); the default is Now only
+      // (gong-openapi.json ContentSelector.contextTiming). It costs no request.
+      contextTiming: ['Now', 'TimeOfCall'],
       exposedFields: {
         parties: true,
         media: config.expose_media_urls ?? false,

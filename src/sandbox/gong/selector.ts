@@ -47,11 +47,12 @@ export function chooseSections(selector: unknown): SectionChoice {
   if (selector !== undefined && !isObject(selector)) throw malformed('contentSelector must be an object');
   const { context = 'None', contextTiming, exposedFields = {} } = (selector ?? {}) as Record<string, unknown>;
   if (context !== 'None' && context !== 'Basic' && context !== 'Extended') throw malformed(`contentSelector.context: unknown value ${JSON.stringify(context)}`);
-  // Which timing Gong picks when none is named is undocumented; the sandbox assumes Now.
+  // gong-openapi.json ContentSelector.contextTiming: default ["Now"], "Can be provided only when the context field is set to 'Extended'".
   const timings = contextTiming ?? ['Now'];
   if (!Array.isArray(timings) || !timings.every((timing) => timing === 'Now' || timing === 'TimeOfCall')) {
     throw malformed('contentSelector.contextTiming: values must be Now or TimeOfCall');
   }
+  if (contextTiming !== undefined && context !== 'Extended') throw malformed('contentSelector.contextTiming can be provided only when context is Extended');
   if (!isObject(exposedFields)) throw malformed('contentSelector.exposedFields must be an object');
   return {
     ...(context === 'None' ? {} : { context: { detail: context, timings: [...new Set(timings as ContextTiming[])] } }),
