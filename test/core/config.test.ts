@@ -65,6 +65,19 @@ describe('loadConfig', () => {
     expect(problem([file('broken.json', content)])).toContain(message);
   });
 
+  it.each([
+    ['a __proto__ key in a file', [`{"__proto__": {"polluted": "yes"}}`], {}, 'config: __proto__ is not a known setting'],
+    ['a __proto__ key merged into a provider block', [JSON.stringify(good), `{"gong": {"__proto__": {"polluted": "yes"}}}`], {}, 'config: gong.__proto__ is not a known setting'],
+    ['a constructor key merged over another file', [JSON.stringify({ ...good, constructor: {} }), `{"constructor": {"prototype": {"polluted": "yes"}}}`], {}, 'config: constructor is not a known setting'],
+    ['TAP_CONVO_CONSTRUCTOR__ variables', ['ENV'], { TAP_CONVO_GONG__ACCESS_TOKEN: 'tok-123456', TAP_CONVO_CONSTRUCTOR__POLLUTED: 'yes', TAP_CONVO_CONSTRUCTOR__PROTOTYPE: 'yes' }, 'config: constructor is not a known setting'],
+    ['a TAP_CONVO___PROTO__ variable', ['ENV'], { TAP_CONVO_GONG__ACCESS_TOKEN: 'tok-123456', TAP_CONVO___PROTO____POLLUTED: 'yes' }, 'config: environment variable TAP_CONVO___PROTO____POLLUTED is not a known setting'],
+  ])('refuses %s and leaves every prototype alone', (_name, documents, env, message) => {
+    const sources = documents.map((content, index) => (content === 'ENV' ? 'ENV' : file(`proto-${index}.json`, content)));
+    expect(problem(sources, env)).toBe(message);
+    expect(Object.prototype).not.toHaveProperty('polluted');
+    expect((Object as unknown as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('names a missing file', () => {
     expect(problem([join(dir, 'nope.json')])).toMatch(/cannot read config .*nope.json: ENOENT/);
   });
