@@ -1,9 +1,10 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Duration } from 'luxon';
 import type { JsonRecord } from '../protocol/messages.js';
-import { InputError } from '../util/errors.js';
+import { InputError, SyncError } from '../util/errors.js';
 import { registerSecret, type Logger } from '../util/log.js';
 import { validator } from '../util/schema.js';
+import { planRewrite, rewriteFile, type RewriteMethod } from './config-file.js';
 import type { ProviderConfig, ProviderDefinition } from './definitions.js';
 import { parseInstant } from './state.js';
 
@@ -225,26 +226,76 @@ function safeUrl(text: string): URL | undefined {
 }
 
 /**
- * Writes changed provider settings back into the config file they came from, atomically (a
- * temporary file renamed over it) and keeping everything else in the file. Settings that came from
- * the environment cannot be written back, which is reported without the value.
+ * A setting the provider changed (a rotated refresh token) that could not be saved, while the old
+ * value no longer works: the one failure after which the next run cannot start either.
  */
-export function createConfigPersister(origins: Map<string, string>, logger: Logger) {
-  return async (providerKey: string, patch: JsonRecord): Promise<void> => {
-    for (const [key, value] of Object.entries(patch)) {
-      if (isSecretSetting(key)) registerSecret(value);
-      const file = origins.get(`${providerKey}.${key}`);
-      if (!file) {
-        logger.warn(`${providerKey}.${key} changed during the sync but came from the environment; update it there before the next run`);
-        continue;
+export class UnsavedSetting extends SyncError {}
+
+export interface ConfigPersister {
+  /** Writes changed settings back into the config file each came from. */
+  persistConfig(providerKey: string, patch: JsonRecord): Promise<void>;
+  /**
+   * Throws unless a change to these settings could be saved; asked before a single-use credential
+   * is spent, so one that could not be replaced is never used up.
+   */
+  ensurePersistable(providerKey: string, keys: readonly string[]): void;
+}
+
+/**
+ * Saves changed provider settings into the config file they came from, keeping everything else in
+ * it, its mode and its owner, and writing through a symlink to its target. The file is replaced
+ * atomically (a copy renamed over it) where its directory is writable, and overwritten in place
+ * where only the file is. A setting from the environment cannot be written back.
+ */
+export function createConfigPersister(origins: Map<string, string>, logger: Logger): ConfigPersister {
+  const fileOf = (providerKey: string, key: string) => origins.get(`${providerKey}.${key}`);
+  return {
+    ensurePersistable(providerKey, keys) {
+      for (const key of keys) {
+        const file = fileOf(providerKey, key);
+        const plan = file ? planRewrite(file) : undefined;
+        const problem = !file
+          ? 'it comes from the environment, which tap-convo cannot write; put it in a config file'
+          : plan!.methods.length === 0 && `${file} cannot be rewritten: ${plan!.obstacles.join(', ')}; make the file or its directory writable for this user`;
+        if (problem) throw new SyncError(`${providerKey}.${key} may be rotated by the provider, but ${problem}. It was not used, so it still works once that is done`, 'config_error');
       }
-      const document = readJsonFile(file, 'config') as JsonRecord;
-      const block = (isObject(document[providerKey]) ? document[providerKey] : (document[providerKey] = {})) as JsonRecord;
-      block[key] = value;
-      const temporary = `${file}.${process.pid}.tmp`;
-      writeFileSync(temporary, JSON.stringify(document, null, 2) + '\n', { mode: 0o600 });
-      renameSync(temporary, file);
-      logger.info(`${providerKey}.${key} was rotated by the provider; saved the new value to ${file}`);
-    }
+    },
+    async persistConfig(providerKey, patch) {
+      for (const [key, value] of Object.entries(patch)) {
+        if (isSecretSetting(key)) registerSecret(value);
+        const file = fileOf(providerKey, key);
+        const saved = file ? saveSetting(file, providerKey, key, value) : { problem: 'it came from the environment, which tap-convo cannot write' };
+        if ('problem' in saved) {
+          // The new value is not printed: it is a credential. Recovering means getting another one.
+          throw new UnsavedSetting(
+            `${providerKey}.${key} was rotated by the provider, but the new value could not be saved: ${saved.problem}. The old value no longer works: ` +
+              `authorise tap-convo with the provider again to get a new ${key}, put it in ${file ?? 'a config file'} as ${providerKey}.${key}, make sure tap-convo can write that file, and run again`,
+            'config_error',
+          );
+        }
+        const through = saved.path === file ? '' : ` (through the link to ${saved.path})`;
+        const how = saved.method === 'in place' ? ', in place because its directory is not writable' : '';
+        logger.info(`${providerKey}.${key} was rotated by the provider; saved the new value to ${file}${through}${how}`);
+      }
+    },
   };
+}
+
+/** Sets one setting in a config file, by the best way the file can be rewritten. */
+function saveSetting(file: string, providerKey: string, key: string, value: unknown): { path: string; method: RewriteMethod } | { problem: string } {
+  const plan = planRewrite(file);
+  let document: JsonRecord;
+  try {
+    document = readJsonFile(plan.path, 'config') as JsonRecord;
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
+  const block = isObject(ownValue(document, providerKey)) ? (document[providerKey] as JsonRecord) : {};
+  setOwn(block, key, value);
+  setOwn(document, providerKey, block);
+  try {
+    return { path: plan.path, method: rewriteFile(plan, JSON.stringify(document, null, 2) + '\n') };
+  } catch (error) {
+    return { problem: `${plan.path}: ${(error as Error).message}` };
+  }
 }

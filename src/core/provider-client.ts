@@ -9,6 +9,8 @@ export interface ProviderClientOptions {
   logger: Logger;
   /** Saves changed settings (a rotated refresh token) where the config came from. */
   persistConfig?(providerKey: string, patch: JsonRecord): Promise<void>;
+  /** Throws unless changed settings could be saved; asked before a single-use credential is spent. */
+  ensurePersistable?(providerKey: string, keys: readonly string[]): void;
   retry?: Partial<RetryPolicy>;
 }
 
@@ -21,6 +23,7 @@ export function createProviderClient(provider: ProviderDefinition, config: Provi
         Object.assign(config, patch);
         await options.persistConfig?.(provider.key, patch);
       },
+      ensurePersistable: (keys) => options.ensurePersistable?.(provider.key, keys),
     }),
     credentialHint: provider.credentialHint(config),
     requestsPerSecond: config.requests_per_second ?? provider.defaultRequestsPerSecond,
