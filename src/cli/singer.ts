@@ -59,6 +59,7 @@ export async function handler(args: SingerArgs): Promise<void> {
         state: prepared.state,
         logger,
         persistConfig: prepared.persistConfig,
+        ensurePersistable: prepared.ensurePersistable,
         recordLimit: args.test ? 1 : undefined,
         activateVersion: prepared.config.emit_activate_version_messages === true,
       }))) {

@@ -5,7 +5,8 @@ import { InputError } from '../util/errors.js';
 import { validator } from '../util/schema.js';
 import type { Logger } from '../util/log.js';
 import type { ProviderConfig, ProviderDefinition, StreamDefinition } from './definitions.js';
-import { createProviderClient } from './provider-client.js';
+import { UnsavedSetting } from './config.js';
+import { createProviderClient, type ProviderClientOptions } from './provider-client.js';
 
 export const CATALOG_DIR = fileURLToPath(new URL('../../catalogs/', import.meta.url));
 
@@ -239,17 +240,19 @@ export async function discover(
   providers: readonly ProviderDefinition[],
   config: JsonRecord,
   logger: Logger,
-  persistConfig?: (providerKey: string, patch: JsonRecord) => Promise<void>,
+  persistence: Pick<ProviderClientOptions, 'persistConfig' | 'ensurePersistable'> = {},
 ): Promise<Catalog> {
   const streams: CatalogEntry[] = [];
   for (const provider of providers) {
     let live: Record<string, JsonSchema> = {};
     if (provider.discoverSchemas) {
       const providerConfig = config[provider.key] as ProviderConfig;
-      const client = createProviderClient(provider, providerConfig, { logger, persistConfig, retry: { attempts: 2 } });
+      const client = createProviderClient(provider, providerConfig, { logger, ...persistence, retry: { attempts: 2 } });
       try {
         live = await provider.discoverSchemas(providerConfig, (request) => client.send(request), logger);
       } catch (error) {
+        // The built-in schemas can stand in for the live ones, but nothing stands in for a lost credential.
+        if (error instanceof UnsavedSetting) throw error;
         logger.warn(`${provider.title}: live schema discovery failed (${(error as Error).message}); using the built-in schemas`);
       } finally {
         await client.close();

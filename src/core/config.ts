@@ -1,18 +1,12 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Duration } from 'luxon';
 import type { JsonRecord } from '../protocol/messages.js';
-import { InputError } from '../util/errors.js';
+import { InputError, SyncError } from '../util/errors.js';
 import { registerSecret, type Logger } from '../util/log.js';
 import { validator } from '../util/schema.js';
+import { planRewrite, rewriteFile, type RewriteMethod } from './config-file.js';
 import type { ProviderConfig, ProviderDefinition } from './definitions.js';
 import { parseInstant } from './state.js';
-
-/** Settings every provider block accepts (DESIGN.md §2). */
-export const COMMON_PROVIDER_SETTINGS = {
-  base_url: { type: 'string', format: 'uri', title: 'API base URL', description: 'The API root; change it for a regional host or the sandbox.' },
-  requests_per_second: { type: 'number', exclusiveMinimum: 0, title: 'Requests per second', description: 'Client-side rate limit for this provider.' },
-  request_timeout: { type: 'number', exclusiveMinimum: 0, default: 60, title: 'Request timeout (s)', description: 'Seconds to wait for an answer before retrying.' },
-} as const;
 
 /** A setting name that holds a credential: marked secret in every schema and redacted everywhere. */
 export function isSecretSetting(name: string): boolean {
@@ -87,18 +81,47 @@ function castSetting(raw: string, schema: JsonRecord | undefined): unknown {
   return raw;
 }
 
+/**
+ * Sets an own property even where an inherited one has the name (`__proto__`, `constructor`), so a
+ * config can never write into a prototype; the schema then refuses the name as an unknown setting.
+ */
+function setOwn(target: JsonRecord, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function ownValue(target: JsonRecord, key: string): unknown {
+  return Object.hasOwn(target, key) ? target[key] : undefined;
+}
+
+/** A copy of a JSON object made of own properties only. */
+function ownCopy(source: JsonRecord): JsonRecord {
+  const copy: JsonRecord = {};
+  for (const [key, value] of Object.entries(source)) setOwn(copy, key, value);
+  return copy;
+}
+
+/** `SETTING` or `PROVIDER__SETTING`: words of letters and digits joined by single underscores. */
+const ENV_SETTING = /^[a-z0-9]+(?:_[a-z0-9]+)*(?:__[a-z0-9]+(?:_[a-z0-9]+)*)?$/;
+
 /** Settings from `TAP_CONVO_<SETTING>` variables; nested settings are joined with `__`. */
 function configFromEnv(env: NodeJS.ProcessEnv, schema: JsonRecord): JsonRecord {
   const config: JsonRecord = {};
   const properties = schema.properties as Record<string, JsonRecord>;
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('TAP_CONVO_') || raw === undefined) continue;
-    const [top = '', nested] = name.slice('TAP_CONVO_'.length).toLowerCase().split('__');
+    const path = name.slice('TAP_CONVO_'.length).toLowerCase();
+    // No setting has an empty part or a third level, so such a name can only be a mistake (or `__proto__`).
+    if (!ENV_SETTING.test(path)) throw new InputError(`config: environment variable ${name} is not a known setting`);
+    const [top, nested] = path.split('__') as [string, string | undefined];
+    const topSchema = ownValue(properties, top) as JsonRecord | undefined;
     if (nested) {
-      const block = (config[top] ??= {}) as JsonRecord;
-      block[nested] = castSetting(raw, (properties[top]?.properties as Record<string, JsonRecord> | undefined)?.[nested]);
+      const block = ownValue(config, top) ?? {};
+      // `TAP_CONVO_GONG` holding a value too: the schema refuses that, so the nested one can wait.
+      if (!isObject(block)) continue;
+      setOwn(config, top, block);
+      setOwn(block, nested, castSetting(raw, ownValue((topSchema?.properties ?? {}) as JsonRecord, nested) as JsonRecord | undefined));
     } else {
-      config[top] = castSetting(raw, properties[top]);
+      setOwn(config, top, castSetting(raw, topSchema));
     }
   }
   return config;
@@ -107,10 +130,11 @@ function configFromEnv(env: NodeJS.ProcessEnv, schema: JsonRecord): JsonRecord {
 /** Later sources win, block by block (a second file may add one setting to a provider). */
 function mergeInto(target: JsonRecord, source: JsonRecord, origins: Map<string, string>, origin: string | undefined): void {
   for (const [key, value] of Object.entries(source)) {
-    if (isObject(value) && isObject(target[key])) {
-      Object.assign(target[key] as JsonRecord, value);
+    const current = ownValue(target, key);
+    if (isObject(value) && isObject(current)) {
+      for (const [nested, nestedValue] of Object.entries(value)) setOwn(current, nested, nestedValue);
     } else {
-      target[key] = isObject(value) ? { ...value } : value;
+      setOwn(target, key, isObject(value) ? ownCopy(value) : value);
     }
     if (isObject(value)) {
       for (const nested of Object.keys(value)) {
@@ -152,12 +176,13 @@ export function loadConfig(sources: readonly string[], providers: readonly Provi
     if (!schemaProblem && typeof block.lookback === 'string' && !isLookback(block.lookback)) {
       problems.push(`${provider.key}.lookback must be an ISO-8601 duration of zero or more, such as P1D or PT12H`);
     }
-    // Both endpoints receive credentials: the API root gets every request, the token URL the OAuth secrets.
-    for (const setting of ['base_url', 'token_url']) {
-      const url = typeof block[setting] === 'string' ? safeUrl(block[setting]) : undefined;
-      if (url && url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.test(url.hostname))) {
-        problems.push(`${provider.key}.${setting} must use https (plain http is allowed only for loopback hosts such as 127.0.0.1)`);
-      }
+    for (const setting of ['base_url', 'token_url'] as const) {
+      const text = block[setting];
+      if (typeof text !== 'string') continue;
+      const url = safeUrl(text);
+      // The schema's `uri` format passes a port out of range (`:99999`), which the URL parser refuses.
+      const problem = url ? endpointProblem(setting, url, text) : schemaProblem ? undefined : UNREQUESTABLE;
+      if (problem) problems.push(`${provider.key}.${setting} ${problem}`);
     }
   }
   const start = parseInstant(config.start_date);
@@ -176,6 +201,22 @@ function isLookback(text: string): boolean {
   return duration.isValid && /\d/.test(text) && duration.toMillis() >= 0;
 }
 
+const UNREQUESTABLE = 'is not a URL that can be requested; check the host name and that the port is from 1 to 65535';
+
+/** What is wrong with an endpoint setting, found before the first request rather than by it. */
+function endpointProblem(setting: 'base_url' | 'token_url', url: URL, text: string): string | undefined {
+  if (url.port === '0') return UNREQUESTABLE;
+  // Both endpoints receive credentials: the API root gets every request, the token URL the OAuth secrets.
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.test(url.hostname))) {
+    return 'must use https (plain http is allowed only for loopback hosts such as 127.0.0.1)';
+  }
+  // API paths are appended to the root, so a query or fragment there would end up in front of them.
+  if (setting === 'base_url' && /[?#]/.test(text)) return 'must be the API root, without a query string or fragment';
+  // RFC 6749 §3.2: the token endpoint URI "MUST NOT include a fragment component"; a query it may keep.
+  if (setting === 'token_url' && text.includes('#')) return 'must not have a fragment (RFC 6749 section 3.2)';
+  return undefined;
+}
+
 function safeUrl(text: string): URL | undefined {
   try {
     return new URL(text);
@@ -185,26 +226,76 @@ function safeUrl(text: string): URL | undefined {
 }
 
 /**
- * Writes changed provider settings back into the config file they came from, atomically (a
- * temporary file renamed over it) and keeping everything else in the file. Settings that came from
- * the environment cannot be written back, which is reported without the value.
+ * A setting the provider changed (a rotated refresh token) that could not be saved, while the old
+ * value no longer works: the one failure after which the next run cannot start either.
  */
-export function createConfigPersister(origins: Map<string, string>, logger: Logger) {
-  return async (providerKey: string, patch: JsonRecord): Promise<void> => {
-    for (const [key, value] of Object.entries(patch)) {
-      if (isSecretSetting(key)) registerSecret(value);
-      const file = origins.get(`${providerKey}.${key}`);
-      if (!file) {
-        logger.warn(`${providerKey}.${key} changed during the sync but came from the environment; update it there before the next run`);
-        continue;
+export class UnsavedSetting extends SyncError {}
+
+export interface ConfigPersister {
+  /** Writes changed settings back into the config file each came from. */
+  persistConfig(providerKey: string, patch: JsonRecord): Promise<void>;
+  /**
+   * Throws unless a change to these settings could be saved; asked before a single-use credential
+   * is spent, so one that could not be replaced is never used up.
+   */
+  ensurePersistable(providerKey: string, keys: readonly string[]): void;
+}
+
+/**
+ * Saves changed provider settings into the config file they came from, keeping everything else in
+ * it, its mode and its owner, and writing through a symlink to its target. The file is replaced
+ * atomically (a copy renamed over it) where its directory is writable, and overwritten in place
+ * where only the file is. A setting from the environment cannot be written back.
+ */
+export function createConfigPersister(origins: Map<string, string>, logger: Logger): ConfigPersister {
+  const fileOf = (providerKey: string, key: string) => origins.get(`${providerKey}.${key}`);
+  return {
+    ensurePersistable(providerKey, keys) {
+      for (const key of keys) {
+        const file = fileOf(providerKey, key);
+        const plan = file ? planRewrite(file) : undefined;
+        const problem = !file
+          ? 'it comes from the environment, which tap-convo cannot write; put it in a config file'
+          : plan!.methods.length === 0 && `${file} cannot be rewritten: ${plan!.obstacles.join(', ')}; make the file or its directory writable for this user`;
+        if (problem) throw new SyncError(`${providerKey}.${key} may be rotated by the provider, but ${problem}. It was not used, so it still works once that is done`, 'config_error');
       }
-      const document = readJsonFile(file, 'config') as JsonRecord;
-      const block = (isObject(document[providerKey]) ? document[providerKey] : (document[providerKey] = {})) as JsonRecord;
-      block[key] = value;
-      const temporary = `${file}.${process.pid}.tmp`;
-      writeFileSync(temporary, JSON.stringify(document, null, 2) + '\n', { mode: 0o600 });
-      renameSync(temporary, file);
-      logger.info(`${providerKey}.${key} was rotated by the provider; saved the new value to ${file}`);
-    }
+    },
+    async persistConfig(providerKey, patch) {
+      for (const [key, value] of Object.entries(patch)) {
+        if (isSecretSetting(key)) registerSecret(value);
+        const file = fileOf(providerKey, key);
+        const saved = file ? saveSetting(file, providerKey, key, value) : { problem: 'it came from the environment, which tap-convo cannot write' };
+        if ('problem' in saved) {
+          // The new value is not printed: it is a credential. Recovering means getting another one.
+          throw new UnsavedSetting(
+            `${providerKey}.${key} was rotated by the provider, but the new value could not be saved: ${saved.problem}. The old value no longer works: ` +
+              `authorise tap-convo with the provider again to get a new ${key}, put it in ${file ?? 'a config file'} as ${providerKey}.${key}, make sure tap-convo can write that file, and run again`,
+            'config_error',
+          );
+        }
+        const through = saved.path === file ? '' : ` (through the link to ${saved.path})`;
+        const how = saved.method === 'in place' ? ', in place because its directory is not writable' : '';
+        logger.info(`${providerKey}.${key} was rotated by the provider; saved the new value to ${file}${through}${how}`);
+      }
+    },
   };
+}
+
+/** Sets one setting in a config file, by the best way the file can be rewritten. */
+function saveSetting(file: string, providerKey: string, key: string, value: unknown): { path: string; method: RewriteMethod } | { problem: string } {
+  const plan = planRewrite(file);
+  let document: JsonRecord;
+  try {
+    document = readJsonFile(plan.path, 'config') as JsonRecord;
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
+  const block = isObject(ownValue(document, providerKey)) ? (document[providerKey] as JsonRecord) : {};
+  setOwn(block, key, value);
+  setOwn(document, providerKey, block);
+  try {
+    return { path: plan.path, method: rewriteFile(plan, JSON.stringify(document, null, 2) + '\n') };
+  } catch (error) {
+    return { problem: `${plan.path}: ${(error as Error).message}` };
+  }
 }

@@ -99,6 +99,8 @@ export type ErrorMeaning = 'empty' | 'restart-window' | 'skip' | undefined;
 export interface ProviderContext {
   /** Persists changed config values (a rotated refresh token) where the config came from. */
   persistConfig(patch: Record<string, unknown>): Promise<void>;
+  /** Throws unless a change to these settings could be saved; asked before a single-use credential is spent. */
+  ensurePersistable?(keys: readonly string[]): void;
 }
 
 export interface ProviderDefinition<C extends ProviderConfig = ProviderConfig> {

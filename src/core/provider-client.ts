@@ -1,6 +1,7 @@
 import { HttpClient, type HttpRequest } from '../http/client.js';
 import type { RetryPolicy } from '../http/retry.js';
 import type { JsonRecord } from '../protocol/messages.js';
+import { COMMON_PROVIDER_SETTINGS } from '../providers/settings.js';
 import type { Logger } from '../util/log.js';
 import type { ProviderConfig, ProviderDefinition, RequestSpec } from './definitions.js';
 
@@ -8,6 +9,8 @@ export interface ProviderClientOptions {
   logger: Logger;
   /** Saves changed settings (a rotated refresh token) where the config came from. */
   persistConfig?(providerKey: string, patch: JsonRecord): Promise<void>;
+  /** Throws unless changed settings could be saved; asked before a single-use credential is spent. */
+  ensurePersistable?(providerKey: string, keys: readonly string[]): void;
   retry?: Partial<RetryPolicy>;
 }
 
@@ -20,10 +23,11 @@ export function createProviderClient(provider: ProviderDefinition, config: Provi
         Object.assign(config, patch);
         await options.persistConfig?.(provider.key, patch);
       },
+      ensurePersistable: (keys) => options.ensurePersistable?.(provider.key, keys),
     }),
     credentialHint: provider.credentialHint(config),
     requestsPerSecond: config.requests_per_second ?? provider.defaultRequestsPerSecond,
-    timeoutMs: typeof config.request_timeout === 'number' ? config.request_timeout * 1000 : undefined,
+    timeoutMs: (typeof config.request_timeout === 'number' ? config.request_timeout : COMMON_PROVIDER_SETTINGS.request_timeout.default) * 1000,
     retry: options.retry,
     isFinalAnswer: provider.quota?.isQuotaAnswer,
     logger: options.logger,

@@ -24,6 +24,8 @@ export interface SyncOptions {
   now?: () => DateTime;
   /** Saves changed provider settings (rotated refresh tokens) back where the config came from. */
   persistConfig(providerKey: string, patch: JsonRecord): Promise<void>;
+  /** Throws unless changed settings could be saved; asked before a single-use credential is spent. */
+  ensurePersistable?(providerKey: string, keys: readonly string[]): void;
   /** Stop each stream after this many records (Meltano's --test). */
   recordLimit?: number;
   retry?: Partial<RetryPolicy>;

@@ -2,7 +2,7 @@ import type { JsonRecord } from '../protocol/messages.js';
 import { PROVIDERS } from '../providers/index.js';
 import type { Logger } from '../util/log.js';
 import { discover, parseCatalog, planStreams, streamMetadata, type Catalog, type StreamPlan } from './catalog.js';
-import { createConfigPersister, loadConfig, readJsonFile } from './config.js';
+import { createConfigPersister, loadConfig, readJsonFile, type ConfigPersister } from './config.js';
 import type { ProviderDefinition } from './definitions.js';
 import { parseState, type SingerState } from './state.js';
 
@@ -15,12 +15,11 @@ export interface TapInputs {
   catalog?: Catalog;
 }
 
-export interface PreparedSync {
+export interface PreparedSync extends ConfigPersister {
   config: JsonRecord;
   providers: ProviderDefinition[];
   plans: StreamPlan[];
   state: SingerState;
-  persistConfig(providerKey: string, patch: JsonRecord): Promise<void>;
 }
 
 /** Reads and checks everything a run needs before the first request, so bad input fails fast (exit 2). */
@@ -32,7 +31,7 @@ export function prepareSync(inputs: TapInputs, logger: Logger): PreparedSync {
   const state = inputs.statePath ? parseState(readJsonFile(inputs.statePath, 'state'), inputs.statePath) : { bookmarks: {} };
   const plans = planStreams(providers, catalog);
   warnOfUnconfiguredStreams(catalog, plans, logger);
-  return { config, providers, plans, state, persistConfig: createConfigPersister(origins, logger) };
+  return { config, providers, plans, state, ...createConfigPersister(origins, logger) };
 }
 
 /** A stream the catalog selects whose provider has no block in the config is skipped; say so, or it looks synced. */

@@ -37,6 +37,8 @@ export interface OAuthRefreshOptions {
   clientAuth: 'basic' | 'body';
   /** Called with the new refresh token when the server rotates it; it must be persisted. */
   onRotate(refreshToken: string): Promise<void> | void;
+  /** Throws when a rotated refresh token could not be persisted; asked before each refresh, so such a token is never spent. */
+  ensureRotationSavable?(): void;
   /** Called with every token response, e.g. to learn a tenant's base URL. */
   onToken?(response: Record<string, unknown>): void;
   provider: string;
@@ -50,7 +52,8 @@ export interface OAuthRefreshOptions {
 
 /**
  * OAuth 2 refresh-token grant. Renews before expiry and once after a 401; a rotated refresh token is
- * handed to `onRotate` before it is used, so a crash right after cannot lose the only valid token.
+ * handed to `onRotate` before it is used, so a crash right after cannot lose the only valid token,
+ * and a refresh token whose successor could not be saved is not spent at all.
  */
 export function oauthRefreshAuth(options: OAuthRefreshOptions): AuthStrategy {
   const now = options.now ?? (() => DateTime.utc());
@@ -60,6 +63,7 @@ export function oauthRefreshAuth(options: OAuthRefreshOptions): AuthStrategy {
   let pending: Promise<void> | undefined;
 
   async function renew(): Promise<void> {
+    options.ensureRotationSavable?.();
     const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
     if (options.clientAuth === 'basic') {

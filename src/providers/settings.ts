@@ -1,5 +1,16 @@
-import { COMMON_PROVIDER_SETTINGS } from '../core/config.js';
 import type { JsonRecord } from '../protocol/messages.js';
+
+/**
+ * Settings every provider block accepts (DESIGN.md §2), with their defaults and bounds. The bounds
+ * keep a value from passing the check and then breaking every request: a timer longer than
+ * 2^31-1 ms fires after 1 ms instead (https://nodejs.org/api/timers.html#settimeoutcallback-delay-args),
+ * so a tiny rate made the limiter spin, and a huge timeout failed each request at once.
+ */
+export const COMMON_PROVIDER_SETTINGS = {
+  base_url: { type: 'string', format: 'uri', title: 'API base URL', description: 'The API root; change it for a regional host or the sandbox.' },
+  requests_per_second: { type: 'number', minimum: 0.01, title: 'Requests per second', description: 'Client-side rate limit for this provider.' },
+  request_timeout: { type: 'number', minimum: 1, maximum: 3600, default: 60, title: 'Request timeout (s)', description: 'Seconds to wait for an answer before retrying.' },
+} as const;
 
 /** A credential setting: hidden in UIs and redacted in output (Airbyte and Meltano conventions). */
 export function secret(title: string, description: string): JsonRecord {

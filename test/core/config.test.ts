@@ -1,11 +1,12 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createConfigPersister, loadConfig } from '../../src/core/config.js';
+import { createConfigPersister, loadConfig, UnsavedSetting } from '../../src/core/config.js';
 import { PROVIDERS } from '../../src/providers/index.js';
 import { redact } from '../../src/util/log.js';
 import { memoryLogger } from '../helpers/logger.js';
+import { CAN_MAKE_UNWRITABLE, makeUnwritable } from '../helpers/read-only.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tap-convo-config-'));
 function file(name: string, content: unknown): string {
@@ -65,6 +66,19 @@ describe('loadConfig', () => {
     expect(problem([file('broken.json', content)])).toContain(message);
   });
 
+  it.each([
+    ['a __proto__ key in a file', [`{"__proto__": {"polluted": "yes"}}`], {}, 'config: __proto__ is not a known setting'],
+    ['a __proto__ key merged into a provider block', [JSON.stringify(good), `{"gong": {"__proto__": {"polluted": "yes"}}}`], {}, 'config: gong.__proto__ is not a known setting'],
+    ['a constructor key merged over another file', [JSON.stringify({ ...good, constructor: {} }), `{"constructor": {"prototype": {"polluted": "yes"}}}`], {}, 'config: constructor is not a known setting'],
+    ['TAP_CONVO_CONSTRUCTOR__ variables', ['ENV'], { TAP_CONVO_GONG__ACCESS_TOKEN: 'tok-123456', TAP_CONVO_CONSTRUCTOR__POLLUTED: 'yes', TAP_CONVO_CONSTRUCTOR__PROTOTYPE: 'yes' }, 'config: constructor is not a known setting'],
+    ['a TAP_CONVO___PROTO__ variable', ['ENV'], { TAP_CONVO_GONG__ACCESS_TOKEN: 'tok-123456', TAP_CONVO___PROTO____POLLUTED: 'yes' }, 'config: environment variable TAP_CONVO___PROTO____POLLUTED is not a known setting'],
+  ])('refuses %s and leaves every prototype alone', (_name, documents, env, message) => {
+    const sources = documents.map((content, index) => (content === 'ENV' ? 'ENV' : file(`proto-${index}.json`, content)));
+    expect(problem(sources, env)).toBe(message);
+    expect(Object.prototype).not.toHaveProperty('polluted');
+    expect((Object as unknown as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('names a missing file', () => {
     expect(problem([join(dir, 'nope.json')])).toMatch(/cannot read config .*nope.json: ENOENT/);
   });
@@ -86,9 +100,85 @@ describe('createConfigPersister', () => {
     const path = file('oauth.json', { start_date: '2024-01-01T00:00:00Z', gong: { client_id: 'cid', client_secret: 'csecret-1', refresh_token: 'rt-old-1', lookback: 'P2D' } });
     const { origins } = loadConfig([path], PROVIDERS, {});
     const logger = memoryLogger();
-    await createConfigPersister(origins, logger)('gong', { refresh_token: 'rt-new-2' });
+    await createConfigPersister(origins, logger).persistConfig('gong', { refresh_token: 'rt-new-2' });
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ start_date: '2024-01-01T00:00:00Z', gong: { client_id: 'cid', client_secret: 'csecret-1', refresh_token: 'rt-new-2', lookback: 'P2D' } });
     expect(logger.lines.join('\n')).toContain(`gong.refresh_token was rotated by the provider; saved the new value to ${path}`);
     expect(logger.lines.join('\n')).not.toContain('rt-new-2');
+  });
+
+  const oauth = { gong: { client_id: 'cid', client_secret: 'csecret-1', refresh_token: 'rt-old-1' } };
+  /** A config holding an OAuth refresh token, alone in its own directory. */
+  function oauthConfig(name: string): string {
+    const home = join(dir, name);
+    mkdirSync(home);
+    return file(`${name}/config.json`, oauth);
+  }
+  const refreshTokenIn = (path: string) => (JSON.parse(readFileSync(path, 'utf8')) as typeof oauth).gong.refresh_token;
+
+  it('writes through a symlink to its target, keeping the mode', async () => {
+    const target = oauthConfig('linked');
+    chmodSync(target, 0o640);
+    const link = join(dir, 'link.json');
+    symlinkSync(target, link);
+    const persister = createConfigPersister(loadConfig([link], PROVIDERS, {}).origins, memoryLogger());
+    persister.ensurePersistable('gong', ['refresh_token']);
+    await persister.persistConfig('gong', { refresh_token: 'rt-new-2' });
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(refreshTokenIn(target)).toBe('rt-new-2');
+    expect(statSync(target).mode & 0o777).toBe(0o640);
+  });
+
+  it.runIf(process.getuid?.() === 0)('keeps the owner of a file root rewrites', async () => {
+    const path = oauthConfig('owned');
+    chownSync(path, 4321, 4322);
+    await createConfigPersister(loadConfig([path], PROVIDERS, {}).origins, memoryLogger()).persistConfig('gong', { refresh_token: 'rt-new-2' });
+    expect(refreshTokenIn(path)).toBe('rt-new-2');
+    expect([statSync(path).uid, statSync(path).gid]).toEqual([4321, 4322]);
+  });
+
+  it.runIf(CAN_MAKE_UNWRITABLE)('writes in place when only the file, not its directory, is writable', async () => {
+    const path = oauthConfig('locked-dir');
+    const inode = statSync(path).ino;
+    const logger = memoryLogger();
+    const persister = createConfigPersister(loadConfig([path], PROVIDERS, {}).origins, logger);
+    const unlock = makeUnwritable(join(dir, 'locked-dir'));
+    try {
+      persister.ensurePersistable('gong', ['refresh_token']);
+      await persister.persistConfig('gong', { refresh_token: 'rt-new-2' });
+    } finally {
+      unlock();
+    }
+    expect(refreshTokenIn(path)).toBe('rt-new-2');
+    expect(statSync(path).ino).toBe(inode);
+    expect(logger.lines.join('\n')).toContain(`saved the new value to ${path}, in place because its directory is not writable`);
+  });
+
+  it.runIf(CAN_MAKE_UNWRITABLE)('refuses before the token is spent when neither the file nor its directory can be written, and tells how to recover after', async () => {
+    const path = oauthConfig('locked');
+    const persister = createConfigPersister(loadConfig([path], PROVIDERS, {}).origins, memoryLogger());
+    const unlockFile = makeUnwritable(path);
+    const unlockDir = makeUnwritable(join(dir, 'locked'));
+    try {
+      expect(() => persister.ensurePersistable('gong', ['refresh_token'])).toThrow(
+        new RegExp(`^gong\\.refresh_token may be rotated by the provider, but ${path} cannot be rewritten: its directory is not writable \\((EACCES|EPERM)\\), the file is not writable \\((EACCES|EPERM)\\); make the file or its directory writable for this user\\. It was not used, so it still works once that is done$`),
+      );
+      // Were the provider to rotate it anyway (the file locked after the check), the run says how to recover, without the token.
+      const failure = persister.persistConfig('gong', { refresh_token: 'rt-new-unsaved' });
+      await expect(failure).rejects.toThrow(UnsavedSetting);
+      await expect(failure).rejects.toThrow(/^gong\.refresh_token was rotated by the provider, but the new value could not be saved: .*The old value no longer works: authorise tap-convo with the provider again to get a new refresh_token, put it in .*config\.json as gong\.refresh_token/);
+      await expect(failure).rejects.not.toThrow('rt-new-unsaved');
+    } finally {
+      unlockDir();
+      unlockFile();
+    }
+    expect(refreshTokenIn(path)).toBe('rt-old-1');
+  });
+
+  it('refuses to spend a refresh token from the environment, where a rotated one cannot be saved', () => {
+    const env = { TAP_CONVO_GONG__CLIENT_ID: 'cid', TAP_CONVO_GONG__CLIENT_SECRET: 'csecret-1', TAP_CONVO_GONG__REFRESH_TOKEN: 'rt-env-1' };
+    const persister = createConfigPersister(loadConfig(['ENV'], PROVIDERS, env).origins, memoryLogger());
+    expect(() => persister.ensurePersistable('gong', ['refresh_token'])).toThrow(
+      'gong.refresh_token may be rotated by the provider, but it comes from the environment, which tap-convo cannot write; put it in a config file. It was not used',
+    );
   });
 });

@@ -209,7 +209,7 @@ describe('HttpClient against a real loopback server', () => {
   });
 
   /** A client whose OAuth credentials come from the loopback server's /token. */
-  function oauthClient(url: string) {
+  function oauthClient(url: string, ensureRotationSavable?: () => void) {
     const rotated: string[] = [];
     const auth = oauthRefreshAuth({
       tokenUrl: `${url}/token`,
@@ -218,6 +218,7 @@ describe('HttpClient against a real loopback server', () => {
       refreshToken: 'refresh-1',
       clientAuth: 'body',
       onRotate: (token) => void rotated.push(token),
+      ensureRotationSavable,
       provider: 'Four/Four',
       credentialHint: 'check fourfour.refresh_token',
       timeoutMs: 500,
@@ -265,6 +266,20 @@ describe('HttpClient against a real loopback server', () => {
     const { client } = oauthClient(url);
     expect((await client.send({ method: 'GET', url: `${url}/x` })).body).toEqual({ ok: true });
     expect([tokenRequests, apiRequests]).toEqual([3, 2]);
+    await client.close();
+  });
+
+  it('does not spend a refresh token whose successor could not be saved', async () => {
+    let tokenRequests = 0;
+    const url = await serve((req, res) => {
+      if (req.url === '/token') tokenRequests++;
+      res.end(JSON.stringify({ access_token: 'access-1', expires_in: 3600, refresh_token: 'refresh-2' }));
+    });
+    const { client, rotated } = oauthClient(url, () => {
+      throw new SyncError('fourfour.refresh_token may be rotated by the provider, but config.json cannot be rewritten', 'config_error');
+    });
+    await expect(client.send({ method: 'GET', url: `${url}/x` })).rejects.toThrow(/^fourfour\.refresh_token may be rotated by the provider, but config\.json cannot be rewritten$/);
+    expect([tokenRequests, rotated]).toEqual([0, []]);
     await client.close();
   });
 

@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Catalog } from '../../src/core/catalog.js';
 import type { JsonRecord } from '../../src/protocol/messages.js';
 import { startAllSandboxes } from '../../src/sandbox/index.js';
 import { GONG_SANDBOX_CLIENT_ID, GONG_SANDBOX_CLIENT_SECRET, GONG_SANDBOX_REFRESH_TOKEN, GONG_TOKEN_PATH } from '../../src/sandbox/gong/auth.js';
 import type { RunningSandbox } from '../../src/sandbox/server.js';
 import { runBinary, SECRET_SETTINGS, secretsOf, tempDir, writeJson, type BinaryRun } from '../helpers/binary.js';
+import { CAN_MAKE_UNWRITABLE, makeUnwritable } from '../helpers/read-only.js';
 import { collectSync, TEST_NOW } from '../helpers/sync.js';
 
 /**
@@ -130,5 +132,82 @@ describe('no run prints a secret', () => {
     const sync = await collectSync(config, { now: TEST_NOW, catalog: singerCatalog(['fourfour_topics']) });
     expect(sync.records.fourfour_topics?.length).toBeGreaterThan(0);
     expect(secretsOf(config)).not.toEqual(before);
+  });
+});
+
+/**
+ * Issue 13.1 and 13.2: a Gong refresh token is single-use, so the one the sandbox rotates to must
+ * reach the config file the user keeps, or the next run cannot start. Each case has a sandbox of its
+ * own, whose first refresh token works once; the second run proves which token the file holds.
+ */
+describe('a rotated refresh token is never lost', () => {
+  let own: RunningSandbox;
+  let home: string;
+  let cases = 0;
+  beforeEach(async () => {
+    own = await startAllSandboxes({ seed: 13, now: () => TEST_NOW, unlimited: true });
+    home = join(dir, `rotation-${++cases}`);
+    mkdirSync(home);
+  });
+  afterEach(async () => {
+    await own?.close();
+  });
+
+  /** A Gong OAuth config in the case's directory, holding the sandbox's first refresh token. */
+  function oauthConfig(): string {
+    const base = (own.tapConfig().gong as { base_url: string }).base_url;
+    return writeJson(home, 'config.json', { ...START, gong: { base_url: base, client_id: GONG_SANDBOX_CLIENT_ID, client_secret: GONG_SANDBOX_CLIENT_SECRET, refresh_token: GONG_SANDBOX_REFRESH_TOKEN, token_url: base + GONG_TOKEN_PATH } });
+  }
+  const refreshTokenIn = (path: string) => (JSON.parse(readFileSync(path, 'utf8')) as { gong: { refresh_token: string } }).gong.refresh_token;
+  const syncWorkspaces = (config: string) => runBinary('tap-convo', ['--config', config, '--catalog', writeJson(dir, 'workspaces.json', singerCatalog(['gong_workspaces']))], { secrets: [GONG_SANDBOX_REFRESH_TOKEN] });
+
+  it('writes through a symlinked config to its target, keeping its mode', async () => {
+    const target = oauthConfig();
+    chmodSync(target, 0o640);
+    const link = join(home, 'link.json');
+    symlinkSync(target, link);
+    const run = await syncWorkspaces(link);
+    expect(run.code, run.stderr).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(refreshTokenIn(target)).not.toBe(GONG_SANDBOX_REFRESH_TOKEN);
+    expect(statSync(target).mode & 0o777).toBe(0o640);
+    expect((await syncWorkspaces(link)).code).toBe(0);
+  });
+
+  it.runIf(CAN_MAKE_UNWRITABLE)('saves it in place when only the file, not its directory, is writable', async () => {
+    const config = oauthConfig();
+    const unlock = makeUnwritable(home);
+    try {
+      const run = await syncWorkspaces(config);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toContain(`INFO gong.refresh_token was rotated by the provider; saved the new value to ${config}, in place because its directory is not writable`);
+      expect(refreshTokenIn(config)).not.toBe(GONG_SANDBOX_REFRESH_TOKEN);
+      const next = await syncWorkspaces(config);
+      expect(next.code, next.stderr).toBe(0);
+    } finally {
+      unlock();
+    }
+  });
+
+  it.runIf(CAN_MAKE_UNWRITABLE)('does not spend it when neither the file nor its directory is writable', async () => {
+    const config = oauthConfig();
+    const unlockFile = makeUnwritable(config);
+    const unlockDir = makeUnwritable(home);
+    let run: BinaryRun;
+    try {
+      run = await syncWorkspaces(config);
+    } finally {
+      unlockDir();
+      unlockFile();
+    }
+    expect(run.code).toBe(1);
+    expect(run.stderr.split('\n').filter((line) => line.startsWith('CRITICAL'))).toEqual([
+      expect.stringMatching(/^CRITICAL gong_workspaces: gong\.refresh_token may be rotated by the provider, but .*config\.json cannot be rewritten: its directory is not writable \((EACCES|EPERM)\), the file is not writable \((EACCES|EPERM)\); make the file or its directory writable for this user\. It was not used, so it still works once that is done$/),
+    ]);
+    expect(own.traffic.gong?.requests ?? 0).toBe(0);
+    // Made writable, the same file starts the next run: its token was never spent.
+    expect(refreshTokenIn(config)).toBe(GONG_SANDBOX_REFRESH_TOKEN);
+    const next = await syncWorkspaces(config);
+    expect(next.code, next.stderr).toBe(0);
   });
 });

@@ -14,6 +14,10 @@ describe('parseJsonExact', () => {
     expect(parseJsonExact(text)).toEqual(expected);
   });
 
+  it('keeps the last of duplicate keys, as JSON.parse does, exact integers included', () => {
+    expect(parseJsonExact('{"id": 1, "id": 12345678901234567890, "n": "x", "n": 2}')).toEqual({ id: '12345678901234567890', n: 2 });
+  });
+
   it('rejects a truncated document', () => {
     expect(() => parseJsonExact('{"calls": [{"id": 123456789012345678901')).toThrow();
     expect(() => parseJsonExact('{"calls": [1,')).toThrow();

@@ -16,7 +16,7 @@ export async function handler(args: AirbyteArgs): Promise<void> {
     try {
       const { config } = loadConfig(platform.sources, PROVIDERS);
       const providers = PROVIDERS.filter((p) => config[p.key] !== undefined);
-      const catalog = await discover(providers, config, session.logger, announceRotation(session, platform, config));
+      const catalog = await discover(providers, config, session.logger, { persistConfig: announceRotation(session, platform, config) });
       await session.send(catalogMessage(catalog, providers));
     } finally {
       platform.dispose();

@@ -52,6 +52,7 @@ export const fourfour: ProviderDefinition<FourfourConfig> = {
       // providers.md §3.2: AMP's client sends the client credentials as request parameters.
       clientAuth: 'body',
       onRotate: (refreshToken) => context.persistConfig({ refresh_token: refreshToken }),
+      ensureRotationSavable: () => context.ensurePersistable?.(['refresh_token']),
       credentialHint: 'check fourfour.client_id, fourfour.client_secret and fourfour.refresh_token (re-authorise the OAuth client if the refresh token was revoked)',
     });
   },

@@ -65,6 +65,7 @@ export const gong: ProviderDefinition<GongConfig> = {
       // providers.md §1.2: refresh uses HTTP Basic client authentication.
       clientAuth: 'basic',
       onRotate: (refreshToken) => context.persistConfig({ refresh_token: refreshToken }),
+      ensureRotationSavable: () => context.ensurePersistable?.(['refresh_token']),
       onToken: (answer) => {
         if (typeof answer.api_base_url_for_customer === 'string') tenantBaseUrls.set(config, answer.api_base_url_for_customer);
       },
