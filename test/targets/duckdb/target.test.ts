@@ -283,6 +283,35 @@ describe('type mapping', () => {
   });
 });
 
+describe('wide schemas', () => {
+  // Wider than one json_transform shreds (COLUMNS_PER_SHRED, 256): the columns come from three structs.
+  it('loads and upserts a stream of 600 columns of every type, with its metadata, value for value', async () => {
+    const types = [{ type: ['null', 'string'] }, { type: ['null', 'integer'] }, { type: ['null', 'number'] }, { type: ['null', 'boolean'] }, { type: ['null', 'string'], format: 'date-time' }, { type: ['null', 'object'] }];
+    const values = (row: number) => [`text ${row}`, 1e15 + row, row + 0.5, row % 2 === 0, `2024-05-0${row}T10:00:00Z`, { row }];
+    const properties: Record<string, unknown> = { id: { type: 'integer' } };
+    for (let column = 0; column < 599; column++) properties[`c${column}`] = types[column % types.length];
+    const record = (id: number, row: number) => ({ id, ...Object.fromEntries(Array.from({ length: 599 }, (_, column) => [`c${column}`, values(row)[column % types.length]])) });
+    const lines = [
+      { type: 'SCHEMA', stream: 'wide', schema: { type: 'object', properties }, key_properties: ['id'] },
+      { type: 'RECORD', stream: 'wide', record: record(1, 1), version: 7 },
+      { type: 'RECORD', stream: 'wide', record: record(2, 2), version: 7 },
+      { type: 'RECORD', stream: 'wide', record: record(1, 3), version: 7, time_extracted: '2024-05-31T23:00:00Z' },
+    ].map((message) => JSON.stringify(message));
+    const { summary } = await load(db, lines, { add_record_metadata: true });
+    expect(summary.rows).toEqual({ wide: 2 });
+    const rows = await db.query('SELECT * EXCLUDE (_sdc_received_at, _sdc_batched_at, _sdc_deleted_at) REPLACE (CAST(_sdc_extracted_at AS VARCHAR) AS _sdc_extracted_at) FROM wide ORDER BY id');
+    const stored = (id: number, row: number, extracted: string | null, sequence: string) => ({
+      id: String(id),
+      ...Object.fromEntries(Array.from({ length: 599 }, (_, column) => [`c${column}`, [`text ${row}`, String(1e15 + row), row + 0.5, row % 2 === 0, `2024-05-0${row} 10:00:00+00`, `{"row":${row}}`][column % types.length]])),
+      _sdc_extracted_at: extracted,
+      _sdc_sequence: sequence,
+      _sdc_table_version: '7',
+    });
+    expect(rows).toEqual([stored(1, 3, '2024-05-31 23:00:00+00', '4'), stored(2, 2, null, '3')]);
+    expect(Object.keys(await columnTypes('wide'))).toHaveLength(600 + 6);
+  });
+});
+
 describe('record metadata', () => {
   it('adds the _sdc_ columns with the envelope, clock and line number values', async () => {
     const lines = fixtureLines('activate_version').map((line) => line.replace('"record": {"id": 1, "name": "Ada"}', '"record": {"id": 1, "name": "Ada"}, "time_extracted": "2024-05-31T23:00:00-02:00"'));
