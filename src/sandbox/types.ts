@@ -27,6 +27,11 @@ export interface SandboxOptions {
   now: () => DateTime;
   /** How long after its timestamp a record becomes readable (commit or indexing lag); none when absent. */
   visibilityLag?: Duration;
+  /**
+   * The scopes the sandbox's credentials hold, in the vendors' names (Gong's `api:calls:read:extensive`,
+   * Four/Four's `api:read`); a route that needs another answers 403. Default: every scope of every API.
+   */
+  scopes?: readonly string[];
 }
 
 /** The moment whose records the API shows: its clock less the visibility lag, so a record stamped t appears at t + lag. */

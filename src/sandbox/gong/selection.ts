@@ -1,4 +1,5 @@
-import type { GongData } from './data.js';
+import type { RecordSource } from '../kit/paging.js';
+import type { GongData, GongRecord } from './data.js';
 
 /** The calls filter of Gong's call endpoints, with times as epoch milliseconds. */
 export interface CallFilter {
@@ -61,4 +62,23 @@ export class CallSelection {
     if (workspaceId !== undefined && owner.workspaceId !== workspaceId) return false;
     return primaryUserIds === undefined || primaryUserIds.has(this.data.userId(owner.primaryUserIndex));
   }
+}
+
+/**
+ * The calls of a selection as a list to page through, addressed by call slot: a page resumes at the slot
+ * after the last one it served, so the next page costs a seek, not a count of the calls before it.
+ */
+export function callSource(selection: CallSelection, record: (index: number) => GongRecord): RecordSource<GongRecord> {
+  return {
+    total: () => selection.count(),
+    take(position, limit) {
+      const indices: number[] = [];
+      for (const index of selection.indices(position)) {
+        indices.push(index);
+        if (indices.length > limit) break;
+      }
+      const served = indices.slice(0, limit);
+      return { records: served.map(record), next: (served.at(-1) ?? position - 1) + 1, more: indices.length > limit };
+    },
+  };
 }

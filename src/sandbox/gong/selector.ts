@@ -1,4 +1,5 @@
-import { GongApiError } from './errors.js';
+import { badRequest } from '../kit/errors.js';
+import { isObject } from '../kit/request.js';
 
 export const CONTENT_FIELDS = ['structure', 'topics', 'trackers', 'trackerOccurrences', 'pointsOfInterest', 'brief', 'outline', 'highlights', 'callOutcome', 'keyPoints'] as const;
 export const INTERACTION_FIELDS = ['speakers', 'video', 'personInteractionStats', 'questions'] as const;
@@ -44,16 +45,16 @@ export const FULL_CONTENT_SELECTOR: ContentSelector = {
 
 /** Reads a request's contentSelector; an absent selector exposes `metaData` only. */
 export function chooseSections(selector: unknown): SectionChoice {
-  if (selector !== undefined && !isObject(selector)) throw malformed('contentSelector must be an object');
+  if (selector !== undefined && !isObject(selector)) throw badRequest('contentSelector must be an object');
   const { context = 'None', contextTiming, exposedFields = {} } = (selector ?? {}) as Record<string, unknown>;
-  if (context !== 'None' && context !== 'Basic' && context !== 'Extended') throw malformed(`contentSelector.context: unknown value ${JSON.stringify(context)}`);
+  if (context !== 'None' && context !== 'Basic' && context !== 'Extended') throw badRequest(`contentSelector.context: unknown value ${JSON.stringify(context)}`);
   // gong-openapi.json ContentSelector.contextTiming: default ["Now"], "Can be provided only when the context field is set to 'Extended'".
   const timings = contextTiming ?? ['Now'];
   if (!Array.isArray(timings) || !timings.every((timing) => timing === 'Now' || timing === 'TimeOfCall')) {
-    throw malformed('contentSelector.contextTiming: values must be Now or TimeOfCall');
+    throw badRequest('contentSelector.contextTiming: values must be Now or TimeOfCall');
   }
-  if (contextTiming !== undefined && context !== 'Extended') throw malformed('contentSelector.contextTiming can be provided only when context is Extended');
-  if (!isObject(exposedFields)) throw malformed('contentSelector.exposedFields must be an object');
+  if (contextTiming !== undefined && context !== 'Extended') throw badRequest('contentSelector.contextTiming can be provided only when context is Extended');
+  if (!isObject(exposedFields)) throw badRequest('contentSelector.exposedFields must be an object');
   return {
     ...(context === 'None' ? {} : { context: { detail: context, timings: [...new Set(timings as ContextTiming[])] } }),
     parties: exposedFields.parties === true,
@@ -66,12 +67,4 @@ export function chooseSections(selector: unknown): SectionChoice {
 
 function flagsSet<T extends string>(flags: unknown, names: readonly T[]): ReadonlySet<T> {
   return new Set(isObject(flags) ? names.filter((name) => flags[name] === true) : []);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function malformed(message: string): GongApiError {
-  return new GongApiError(400, [message]);
 }

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { DateTime, Duration } from 'luxon';
-import { GongApiError } from './errors.js';
+import { badRequest } from './errors.js';
 
 /** Where the next page starts, and what the first page reported (Gong keeps `total` in its cursor). */
 export interface CursorPosition {
@@ -22,16 +22,17 @@ interface CursorPayload extends CursorPosition {
 const HEADER = base64url(JSON.stringify({ alg: 'HS256' }));
 
 /**
- * Gong's cursors are HS256 JWTs whose payload carries the position, `total`, `pageNumber`,
- * `pageSize`, `time` and `exp` (providers.md §1.3, AMP fixture read_cursor.json). The lifetime is
- * unknown (providers.md §6.2); the sandbox measures it on the injected clock.
+ * Cursors as Gong issues them: HS256 JWTs whose payload carries the position, `total`, `pageNumber`,
+ * `pageSize`, `time` and `exp` (gong-openapi.json `GET /v2/calls` shows an HS256 example cursor; a whole
+ * payload is in github.com/amp-labs/connectors providers/gong/test/read_cursor.json). Gong does not
+ * document the lifetime; the sandbox measures it on the injected clock.
  */
 export class CursorCodec {
   constructor(
     private readonly secret: string,
     private readonly lifetime: Duration,
     private readonly now: () => DateTime,
-    private readonly pageSize: number,
+    readonly pageSize: number,
   ) {}
 
   issue(position: CursorPosition): string {
@@ -49,8 +50,8 @@ export class CursorCodec {
   /** The position a cursor carries; a forged, garbled or foreign cursor and an expired one fail as Gong's do. */
   read(cursor: string, kind: string): CursorPosition {
     const payload = this.verify(cursor);
-    if (!payload || payload.kind !== kind) throw new GongApiError(400, ['Failed to verify cursor']);
-    if (payload.exp * 1000 <= this.now().toMillis()) throw new GongApiError(400, ['cursor has expired']);
+    if (!payload || payload.kind !== kind) throw badRequest('Failed to verify cursor');
+    if (payload.exp * 1000 <= this.now().toMillis()) throw badRequest('cursor has expired');
     return { kind: payload.kind, position: payload.position, total: payload.total, pageNumber: payload.pageNumber };
   }
 
