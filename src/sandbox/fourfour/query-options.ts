@@ -1,10 +1,12 @@
 import { DateTime } from 'luxon';
+import { ApiError, badRequest } from '../kit/errors.js';
+import { odataOptionName } from '../kit/paging.js';
 import { NAMESPACE, type EntitySetDefinition, type PropertyDefinition, type RawValue } from './edm.js';
 
 /**
- * OData system query options, the subset a tap uses. providers.md §3.4 lists `$select`, `$filter`,
- * `$orderby`, `$top`, `$skip`, `$count`, `$expand` and `search`; `$expand`, `$search` and `$apply` are
- * answered 501 (OData v4 Protocol §9.3.1: unsupported functionality), the rest are simulated.
+ * OData system query options, the subset a tap uses: `$filter`, `$orderby` and `$select` are read here,
+ * `$top`, `$skip` and `$count` by the next-link pager; `$expand`, `$search` and `$apply` are answered 501
+ * (OData v4 Protocol, "Response Code 501 Not Implemented": unsupported functionality).
  */
 
 export type ComparisonOperator = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
@@ -26,39 +28,17 @@ export interface QueryPlan {
   filter: Comparison[];
   orderBy: OrderItem[];
   select?: string[];
-  skip: number;
-  top?: number;
-  count: boolean;
 }
 
-/**
- * A request the service refuses. The body shape `{"error":{"code","message"}}` is OData v4 JSON
- * Format §21; providers.md §3.4 notes Four/Four's own error shape is unverified.
- */
-export class ODataError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
+const notImplemented = (message: string) => new ApiError(501, message);
 
-  body(): { error: { code: string; message: string } } {
-    return { error: { code: this.code, message: this.message } };
-  }
-}
-
-const badRequest = (message: string) => new ODataError(400, 'BadRequest', message);
-const notImplemented = (message: string) => new ODataError(501, 'NotImplemented', message);
-
-// OData 4.01 §5.1: system query options may be given without the `$` and in any case; AMP sends `top`.
+// OData 4.01 URL Conventions, "System Query Options": they may be given without the `$` and in any case; AMP sends `top`.
 const SIMULATED_OPTIONS = ['filter', 'orderby', 'select', 'top', 'skip', 'count', 'format'];
 const UNSIMULATED_OPTIONS = ['expand', 'search', 'apply', 'compute', 'levels', 'skiptoken', 'index', 'schemaversion', 'deltatoken'];
 
 /** The system query option a URL parameter names (`$top`, `top`, `$TOP` → `top`), or undefined for a custom option. */
-export function systemOptionName(parameter: string): string | undefined {
-  const name = parameter.replace(/^\$/, '').toLowerCase();
+function systemOptionName(parameter: string): string | undefined {
+  const name = odataOptionName(parameter);
   if (SIMULATED_OPTIONS.includes(name) || UNSIMULATED_OPTIONS.includes(name)) return name;
   if (parameter.startsWith('$')) throw badRequest(`The query parameter '${parameter}' is not supported.`);
   return undefined;
@@ -82,51 +62,9 @@ export function parseQueryOptions(query: URLSearchParams, set: EntitySetDefiniti
     return definition;
   };
   const select = options.get('select');
-  const top = options.get('top');
-  const plan: QueryPlan = {
-    filter: parseFilter(options.get('filter'), property),
-    orderBy: parseOrderBy(options.get('orderby'), property),
-    skip: parseNonNegativeInteger('skip', options.get('skip')) ?? 0,
-    count: parseCountFlag(options.get('count')),
-  };
-  if (top !== undefined) plan.top = parseNonNegativeInteger('top', top);
+  const plan: QueryPlan = { filter: parseFilter(options.get('filter'), property), orderBy: parseOrderBy(options.get('orderby'), property) };
   if (select !== undefined && select.trim() !== '*') plan.select = parseSelect(select, property);
   return plan;
-}
-
-export interface PageSizePreference {
-  /** As the client spelled it: `odata.maxpagesize` (OData 4.0) or `maxpagesize` (4.01 allows the bare name). */
-  name: string;
-  size: number;
-}
-
-/**
- * The `maxpagesize` preference of a request's Prefer header(s), RFC 7240 §2: comma-separated
- * preferences, names case-insensitive, values optionally quoted, parameters after `;`. A value that is
- * not a positive integer is ignored, as RFC 7240 has servers ignore preferences they cannot apply.
- */
-export function pageSizePreference(prefer: string | string[] | undefined): PageSizePreference | undefined {
-  const preferences = [prefer ?? []].flat().flatMap((header) => header.split(','));
-  for (const preference of preferences) {
-    const [name = '', value = ''] = preference.split(';')[0]!.split('=').map((part) => part.trim());
-    if (!/^(odata\.)?maxpagesize$/i.test(name)) continue;
-    const size = value.replace(/^"(.*)"$/, '$1');
-    if (/^\d+$/.test(size) && Number(size) > 0) return { name, size: Number(size) };
-  }
-  return undefined;
-}
-
-function parseNonNegativeInteger(option: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value.trim())) throw badRequest(`Invalid value '${value}' for $${option} query option found. The $${option} query option requires a non-negative integer value.`);
-  return Number(value.trim());
-}
-
-function parseCountFlag(value: string | undefined): boolean {
-  if (value === undefined) return false;
-  const normalised = value.trim().toLowerCase();
-  if (normalised !== 'true' && normalised !== 'false') throw badRequest(`'${value}' is not a valid $count value; use true or false.`);
-  return normalised === 'true';
 }
 
 function parseSelect(value: string, property: (name: string) => PropertyDefinition): string[] {

@@ -25,7 +25,8 @@ export interface QueryResult {
 export class QueryEngine {
   private readonly cache = new Map<string, number[]>();
 
-  run(set: EntitySetRuntime, plan: QueryPlan, nowMs: number, limit: number): QueryResult {
+  /** The matches of `plan` at `nowMs`, and the indices of `limit` of them from the `skip`-th on. */
+  run(set: EntitySetRuntime, plan: QueryPlan, nowMs: number, skip: number, limit: number): QueryResult {
     const visible = set.visibleCount(nowMs);
     const record = (index: number) => set.record(index, nowMs);
     const monotonic = (c: Comparison) => set.properties.get(c.property)!.monotonic && c.value !== null && c.operator !== 'ne';
@@ -56,7 +57,7 @@ export class QueryEngine {
     if (residual.length === 0 && (byIndex || byUpdated)) {
       const total = runs.reduce((sum, run) => sum + run.size, 0);
       const page: number[] = [];
-      const reader = isDescending ? descending(runs, cut(runs, total - plan.skip)) : ascending(runs, cut(runs, plan.skip));
+      const reader = isDescending ? descending(runs, cut(runs, total - skip)) : ascending(runs, cut(runs, skip));
       for (const index of reader) {
         if (page.length >= limit) break;
         page.push(index);
@@ -72,7 +73,7 @@ export class QueryEngine {
       else if (isDescending) matches.reverse();
       this.remember(key, matches);
     }
-    return { total: matches.length, page: matches.slice(plan.skip, plan.skip + limit) };
+    return { total: matches.length, page: matches.slice(skip, skip + limit) };
   }
 
   /**

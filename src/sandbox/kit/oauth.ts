@@ -18,6 +18,8 @@ export interface OAuthSettings {
    * request; otherwise only in a form body, as RFC 6749 §6 (with §4.1.3's encoding) asks.
    */
   parametersInQuery: boolean;
+  /** What minted tokens start with, so a token's kind shows (Four/Four: `ffat_`, `ffrt_`). */
+  tokenPrefixes?: { access: string; refresh: string };
   /** The realm of the Basic challenge a failed client authentication gets (RFC 6749 §5.2). */
   realm: string;
   /** The scopes every token is granted, listed in the token response's `scope`. */
@@ -73,8 +75,8 @@ export class OAuthServer {
       throw oauthError(400, 'invalid_grant', 'The refresh token is invalid, expired, or was already used.');
     }
     this.refreshTokens.delete(presented);
-    const accessToken = this.mint();
-    const refreshToken = this.mint();
+    const accessToken = this.mint(settings.tokenPrefixes?.access);
+    const refreshToken = this.mint(settings.tokenPrefixes?.refresh);
     this.accessTokens.set(accessToken, now.plus(settings.accessTokenLifetime));
     this.refreshTokens.set(refreshToken, this.refreshExpiry());
     return {
@@ -104,8 +106,8 @@ export class OAuthServer {
     return refreshTokenLifetime && now().plus(refreshTokenLifetime);
   }
 
-  private mint(): string {
-    return Array.from({ length: 40 }, () => Math.floor(this.settings.random() * 36).toString(36)).join('');
+  private mint(prefix = ''): string {
+    return prefix + Array.from({ length: 40 }, () => Math.floor(this.settings.random() * 36).toString(36)).join('');
   }
 }
 
