@@ -1,5 +1,6 @@
 import { DateTime, Duration } from 'luxon';
 import { ascending, cut, descending, type Run } from '../fourfour/runs.js';
+import type { RecordSource } from '../kit/paging.js';
 import { intBetween, pick, rngFor, uuid } from '../random.js';
 import { recordsVisibleAt, type SandboxOptions } from '../types.js';
 import { CallFactory, compact, round2, type MediaOptions } from './calls.js';
@@ -78,11 +79,6 @@ export interface ScorecardQuery {
   accept?: (record: ApiRecord) => boolean;
 }
 
-export interface Page {
-  matched: number;
-  records: ApiRecord[];
-}
-
 export interface TenantSettings {
   historicalCalls: number;
   users: number;
@@ -143,14 +139,14 @@ export class Tenant implements ClariCopilotDataset {
     return runs;
   }
 
-  callPage(query: CallQuery, skip: number, limit: number, nowMs: number): Page {
+  callSource(query: CallQuery, nowMs: number): RecordSource<ApiRecord> {
     const record = (index: number) => this.calls.record(index, nowMs, query.media);
-    return pageOf(this.callRuns(query, nowMs), query.order.descending, skip, limit, record, query.accept);
+    return runsSource(this.callRuns(query, nowMs), query.order.descending, record, query.accept);
   }
 
-  scorecardPage(query: ScorecardQuery, skip: number, limit: number, nowMs: number): Page {
+  scorecardSource(query: ScorecardQuery, nowMs: number): RecordSource<ApiRecord> {
     // Newest call first, as /calls lists them; CLARI-OAS does not state the order.
-    return pageOf(this.scorecardRuns(query, nowMs), true, skip, limit, (index) => this.scorecard(index), query.accept);
+    return runsSource(this.scorecardRuns(query, nowMs), true, (index) => this.scorecard(index), query.accept);
   }
 
   private scorecard(index: number): ApiRecord {
@@ -278,12 +274,30 @@ export class Tenant implements ClariCopilotDataset {
 
 const totalOf = (runs: readonly Run[]) => runs.reduce((sum, run) => sum + run.size, 0);
 
+/** The union of `runs` in key order, by offset; a page also counts the matches, so the count is kept for `total`. */
+function runsSource(runs: Run[], isDescending: boolean, build: (index: number) => ApiRecord, accept?: (record: ApiRecord) => boolean): RecordSource<ApiRecord> {
+  let matched: number | undefined;
+  const take = (skip: number, limit: number) => {
+    const page = pageOf(runs, isDescending, skip, limit, build, accept);
+    matched = page.matched;
+    const next = skip + page.records.length;
+    return { records: page.records, next, more: next < page.matched };
+  };
+  return {
+    total() {
+      if (matched === undefined) take(0, 0);
+      return matched!;
+    },
+    take,
+  };
+}
+
 /**
  * One page of the union of `runs`, in key order. Without record-level filters the page is found by
  * rank (a page deep into millions of calls costs a few binary searches); with them every candidate is
  * built and tested, which is what `matched` needs anyway.
  */
-function pageOf(runs: Run[], isDescending: boolean, skip: number, limit: number, build: (index: number) => ApiRecord, accept?: (record: ApiRecord) => boolean): Page {
+function pageOf(runs: Run[], isDescending: boolean, skip: number, limit: number, build: (index: number) => ApiRecord, accept?: (record: ApiRecord) => boolean): { matched: number; records: ApiRecord[] } {
   const records: ApiRecord[] = [];
   if (!accept) {
     const matched = totalOf(runs);
