@@ -11,6 +11,7 @@ interface SandboxArgs {
   faults: number;
   'clock-skew'?: string;
   'visibility-lag'?: string;
+  scopes?: string;
   'config-out'?: string;
 }
 
@@ -27,12 +28,13 @@ export function builder(yargs: Argv): Argv<SandboxArgs> {
     .option('faults', { type: 'number', default: 0, requiresArg: true, describe: 'Share of requests (0..1) answered with a fault: 429, 5xx, reset, timeout, truncated body' })
     .option('clock-skew', { type: 'string', requiresArg: true, describe: "How far the APIs' clock runs ahead of the tap's (negative: behind), as an ISO-8601 duration or seconds, e.g. --clock-skew=-PT5M or --clock-skew=-300" })
     .option('visibility-lag', { type: 'string', requiresArg: true, describe: 'How long after its timestamp a record becomes readable, as an ISO-8601 duration or seconds, e.g. PT2M' })
+    .option('scopes', { type: 'string', requiresArg: true, describe: 'The scopes the credentials hold, comma-separated (default all); -SCOPE entries take those away from all, e.g. --scopes=-api:stats:scorecards' })
     .option('config-out', { type: 'string', requiresArg: true, describe: 'Write a tap config for this sandbox to this file' }) as Argv<SandboxArgs>;
 }
 
 /** Usage errors exit 2 before anything is served. yargs gathers a flag given twice into an array. */
 function checkArgs(args: SandboxArgs): void {
-  for (const name of ['port', 'seed', 'scale', 'faults', 'clock-skew', 'visibility-lag', 'config-out'] as const) {
+  for (const name of ['port', 'seed', 'scale', 'faults', 'clock-skew', 'visibility-lag', 'scopes', 'config-out'] as const) {
     if (Array.isArray(args[name])) throw new InputError(`--${name} was given more than once; give it once`);
   }
   if (!(Number.isInteger(args.port) && args.port >= 0 && args.port <= 65535)) throw new InputError('--port must be a whole number from 0 to 65535 (0 picks a free one)');
@@ -56,8 +58,9 @@ export async function handler(args: SandboxArgs): Promise<void> {
     const visibilityLag = args['visibility-lag'] === undefined ? undefined : durationArgument('--visibility-lag', args['visibility-lag']);
     if (visibilityLag && visibilityLag.toMillis() < 0) throw new InputError('--visibility-lag must not be negative');
     // Loaded only by this command: the simulated APIs are no part of a sync.
-    const { startAllSandboxes } = await import('../sandbox/index.js');
-    const sandbox = await startAllSandboxes({ port: args.port, host: HOST, seed: args.seed, scale: args.scale, faults: { rate: args.faults }, clockSkew, visibilityLag }).catch((error: unknown) => {
+    const { startAllSandboxes, SANDBOX_SCOPES } = await import('../sandbox/index.js');
+    const scopes = args.scopes === undefined ? undefined : scopesArgument(args.scopes, SANDBOX_SCOPES);
+    const sandbox = await startAllSandboxes({ port: args.port, host: HOST, seed: args.seed, scale: args.scale, faults: { rate: args.faults }, clockSkew, visibilityLag, scopes }).catch((error: unknown) => {
       throw listenProblem(error, args.port) ?? error;
     });
     const config = sandbox.tapConfig({ start_date: '2020-01-01T00:00:00Z' });
@@ -78,6 +81,17 @@ export async function handler(args: SandboxArgs): Promise<void> {
     });
     await sandbox.close();
   });
+}
+
+/** `a,b` grants those scopes only; `-a,-b` every scope but those. */
+function scopesArgument(text: string, known: readonly string[]): string[] {
+  const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const withheld = entries.filter((entry) => entry.startsWith('-'));
+  if (withheld.length > 0 && withheld.length < entries.length) throw new InputError('--scopes takes either scopes to grant or -scopes to take away, not both');
+  const named = entries.map((entry) => entry.replace(/^-/, ''));
+  const unknown = named.find((scope) => !known.includes(scope));
+  if (unknown !== undefined) throw new InputError(`--scopes: ${JSON.stringify(unknown)} is no scope of the sandbox; they are ${known.join(', ')}`);
+  return withheld.length > 0 ? known.filter((scope) => !named.includes(scope)) : named;
 }
 
 /** An ISO-8601 duration (luxon's reading, signs allowed) or a number of seconds. */

@@ -59,6 +59,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     scale: options.scale ?? 1,
     now: () => clock().plus(skew),
     ...(options.visibilityLag ? { visibilityLag: options.visibilityLag } : {}),
+    ...(options.scopes ? { scopes: options.scopes } : {}),
   };
   const providers = options.providers(sandboxOptions);
   const faults = options.faults ?? { rate: 0 };
@@ -121,7 +122,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     const response = await provider.handle(request);
     stats.log.push({ method: request.method, path: request.path, query: url.search, body, status: response.status });
     if (stats.log.length > 10_000) stats.log.shift();
-    // A token endpoint rotates the refresh token before answering (providers.md §1.2: single-use), so a
+    // A token endpoint rotates the refresh token before answering (RFC 6749 §10.4; Gong's are single-use), so a
     // lost answer locks the client out until a person re-authorises it; no client can recover, so
     // the sandbox only truncates answers that can be asked for again.
     const truncate = fault === 'truncated' && !hasRotatedToken(response);

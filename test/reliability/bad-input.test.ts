@@ -198,6 +198,8 @@ const sandboxCases: BadInputCase[] = [
   { name: 'sandbox with --port and no value', args: () => ['sandbox', '--port'], expect: { exit: 2, critical: /^CRITICAL Not enough arguments following: port; see tap-convo --help$/ } },
   { name: 'sandbox with --port given twice', args: () => ['sandbox', '--port', '0', '--port', '0'], expect: { exit: 2, critical: /^CRITICAL --port was given more than once; give it once$/ } },
   { name: 'sandbox with a seed that is a word', args: () => ['sandbox', '--seed', 'seven'], expect: { exit: 2, critical: /^CRITICAL --seed must be a whole number$/ } },
+  { name: 'sandbox with a scope no API has', args: () => ['sandbox', '--scopes', 'api:calls:read:everything'], expect: { exit: 2, critical: /^CRITICAL --scopes: "api:calls:read:everything" is no scope of the sandbox; they are api:/ } },
+  { name: 'sandbox with scopes both granted and taken away', args: () => ['sandbox', '--scopes=api:users:read,-api:logs:read'], expect: { exit: 2, critical: /^CRITICAL --scopes takes either scopes to grant or -scopes to take away, not both$/ } },
   { name: 'sandbox writing its config into a missing directory', args: () => ['sandbox', '--config-out', join(dir, 'no-such-dir', 'sandbox.json')], expect: { exit: 2, critical: /^CRITICAL cannot write --config-out .*no-such-dir\/sandbox\.json: ENOENT$/ } },
   { name: 'sandbox writing its config over a directory', args: () => ['sandbox', '--config-out', dir], expect: { exit: 2, critical: /^CRITICAL cannot write --config-out .*: EISDIR$/ } },
 ];
