@@ -230,6 +230,13 @@ describe('Clari Copilot against the sandbox', () => {
     expect(full.records[stream]).toEqual(expected.map(asEmitted(stream)));
   });
 
+  it('emits each keyword topic name of GET /topics as a row keyed by the name, from one request without parameters', () => {
+    const names = [...h.clari.dataset.records('keyword_topics')];
+    expect(names.length).toBeGreaterThan(0);
+    expect(full.records.clari_copilot_keyword_topics).toEqual(names.map((topic) => ({ topic })));
+    expect(h.requests('/topics').map((query) => [...query])).toEqual([[]]);
+  });
+
   it('reads the whole history as one query for public calls modified before the run started, in pages of 100', () => {
     const calls = h.requests('/calls');
     expect(calls.length).toBe(Math.ceil(full.records.clari_copilot_calls!.length / 100));
@@ -487,6 +494,7 @@ describe('Clari Copilot provider declaration', () => {
       'clari_copilot_calls',
       'clari_copilot_users',
       'clari_copilot_topics',
+      'clari_copilot_keyword_topics',
       'clari_copilot_scorecards',
       'clari_copilot_scorecard_templates',
     ]);

@@ -78,6 +78,14 @@ function after(instant: DateTime): string {
 const publicCalls = new WeakMap<RequestContext<ClariCopilotConfig>, Set<unknown>>();
 
 /**
+ * `GET /topics` lists keyword topics as bare strings (Clari Copilot OpenAPI, `TopicsResponse`); a
+ * row needs an object, and the name, unique in that list, is its key.
+ */
+export function keywordTopicRow(name: unknown): JsonRecord | undefined {
+  return typeof name === 'string' ? { topic: name } : undefined;
+}
+
+/**
  * Tags each call `is_private`: what a public query (includePrivate=false) lists is public; what only
  * the includePrivate=true pass of the same window adds is private, and what it repeats is dropped.
  */

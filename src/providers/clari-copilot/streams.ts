@@ -1,5 +1,5 @@
 import type { StreamDefinition } from '../../core/definitions.js';
-import { callsRequests, clariPages, hasPublicDetails, markPrivate, splitUnreachable } from './hooks.js';
+import { callsRequests, clariPages, hasPublicDetails, keywordTopicRow, markPrivate, splitUnreachable } from './hooks.js';
 import type { ClariCopilotConfig } from './provider.js';
 
 export const clariCopilotStreams: StreamDefinition<ClariCopilotConfig>[] = [
@@ -39,6 +39,13 @@ export const clariCopilotStreams: StreamDefinition<ClariCopilotConfig>[] = [
     // providers.md §2.4: /v2/topics has topic objects; /topics only bare keyword names.
     request: () => ({ method: 'GET', path: '/v2/topics' }),
     recordsAt: ['topics'],
+  },
+  {
+    name: 'clari_copilot_keyword_topics',
+    primaryKey: ['topic'],
+    request: () => ({ method: 'GET', path: '/topics' }),
+    recordsAt: ['topics'],
+    transform: keywordTopicRow,
   },
   {
     name: 'clari_copilot_scorecards',
