@@ -529,6 +529,7 @@ describe('tap-convo with Clari Copilot, end to end', () => {
         clari_copilot_call_details: false,
         clari_copilot_users: true,
         clari_copilot_topics: true,
+        clari_copilot_keyword_topics: true,
         clari_copilot_scorecards: true,
         clari_copilot_scorecard_templates: true,
       });
