@@ -287,15 +287,17 @@ function contentSection(data: GongData, frame: CallFrame, speakers: ReturnType<t
   for (const field of fields) if (field !== 'trackerOccurrences') content[field] = full[field];
   if (fields.has('trackerOccurrences') && !fields.has('trackers')) content.trackers = trackers;
   // Gong adds fields without notice (providers.md §1.3): the webhook fixture shows content.scorecardsAnswers.
-  content.scorecardsAnswers = scorecardsAnswers(data, frame, random);
+  content.scorecardsAnswers = callScorecards(data, frame);
   return content;
 }
 
 /**
- * Not in GONG-OAS: its shape is an assumption, modelled on the answered-scorecards endpoint, whose ids
- * are int64 JSON numbers (providers.md §1.5) — so these ids are `bigint` and reach the wire as bare numbers.
+ * The scorecards answered for a call: what POST /v2/stats/activity/scorecards lists (its ids are int64
+ * JSON numbers, so `bigint` here, reaching the wire as bare numbers), and what the call's
+ * `content.scorecardsAnswers` carries (not in the OpenAPI document; seen in Gong's call payloads).
  */
-function scorecardsAnswers(data: GongData, frame: CallFrame, random: Random): GongRecord[] {
+export function callScorecards(data: GongData, frame: CallFrame): GongRecord[] {
+  const random = rngFor(data.seed, 'gong', 'call-scorecards', frame.index);
   if (!frame.customer || random() >= 0.35) return [];
   const card = pick(random, data.scorecards);
   const reviewer = intBetween(random, 0, data.userCount - 1);
@@ -304,6 +306,7 @@ function scorecardsAnswers(data: GongData, frame: CallFrame, random: Random): Go
       answeredScorecardId: int64Id(random),
       scorecardId: card.scorecardId,
       scorecardName: card.scorecardName,
+      callId: BigInt(frame.id),
       reviewedUserId: BigInt(data.userId(frame.primaryUserIndex)),
       reviewerUserId: BigInt(data.userId(reviewer)),
       reviewTime: isoInZone(frame.startedMs + (frame.durationSeconds + intBetween(random, 600, 7200)) * 1000, data.userZone(reviewer)),
@@ -393,7 +396,7 @@ function customerOf(random: Random, ours: string): { name: string; domain: strin
 const SALESFORCE_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** An 18-character Salesforce id with the object's key prefix (001 Account, 003 Contact, 006 Opportunity). */
-function salesforceId(random: Random, keyPrefix: string): string {
+export function salesforceId(random: Random, keyPrefix: string): string {
   let id = `${keyPrefix}5g00000`;
   while (id.length < 18) id += SALESFORCE_ALPHABET[Math.floor(random() * SALESFORCE_ALPHABET.length)];
   return id;

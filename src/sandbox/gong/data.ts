@@ -98,6 +98,11 @@ export class GongData {
   readonly workspaces: readonly Workspace[];
   readonly trackers: readonly TrackerDefinition[];
   readonly scorecards: readonly ScorecardDefinition[];
+  /** The zone of the company's settings, in which Gong's stats and scorecard filters read dates. */
+  readonly companyZone: string;
+  /** Users 0 … managerCount-1 manage the others (their `managerId`). */
+  readonly managerCount: number;
+  private userIndices?: ReadonlyMap<string, number>;
   private readonly callIdBase: bigint;
   private readonly callIdStride: bigint;
 
@@ -127,6 +132,8 @@ export class GongData {
     this.callIdBase = 5_000_000_000_000_000_000n + BigInt(digitString(random, 18));
     this.callIdStride = BigInt(intBetween(random, 100_000_000, 999_999_999));
     this.userCount = Math.max(2, Math.round(settings.usersPerScaleUnit * scale));
+    this.companyZone = pick(rngFor(seed, 'gong', 'company-zone'), ZONES);
+    this.managerCount = Math.max(1, Math.floor(this.userCount / 8));
     this.flowCount = Math.max(3, Math.round(settings.flowsPerScaleUnit * scale));
     const historicalCalls = Math.max(1, Math.round(settings.callsPerScaleUnit * scale));
     this.timeline = new CallTimeline(seed, anchor, settings.history, historicalCalls, settings.maxProcessingLatency);
@@ -152,6 +159,12 @@ export class GongData {
 
   userId(index: number): string {
     return gongId(rngFor(this.seed, 'gong', 'user-id', index));
+  }
+
+  /** The user an id names; the index of ids is built on first use. */
+  userIndexById(id: string): number | undefined {
+    this.userIndices ??= new Map(Array.from({ length: this.userCount }, (_, index) => [this.userId(index), index]));
+    return this.userIndices.get(id);
   }
 
   /** The user's time zone, which also renders the timestamps of the calls they host. */
@@ -192,8 +205,7 @@ export class GongData {
     const email = this.userEmail(index);
     const spacingMs = HISTORY_OF_USERS.as('milliseconds') / this.userCount;
     const createdMs = Math.floor((this.anchor.minus(HISTORY_OF_USERS).toMillis() + (index + random()) * spacingMs) / 1000) * 1000;
-    const managers = Math.max(1, Math.floor(this.userCount / 8));
-    const managerIndex = index === 0 ? undefined : intBetween(random, 0, Math.min(index, managers) - 1);
+    const managerIndex = index === 0 ? undefined : intBetween(random, 0, Math.min(index, this.managerCount) - 1);
     const speaksSpanish = random() < 0.2;
     return {
       id: this.userId(index),

@@ -27,7 +27,7 @@ export {
   GONG_SANDBOX_REFRESH_TOKEN,
   GONG_TOKEN_PATH,
 } from './auth.js';
-export type { GongRecord } from './data.js';
+export type { GongData, GongRecord } from './data.js';
 export { GONG_OBJECT_NAMES, type GongDataset, type GongDatasetQuery, type GongObjectName } from './dataset.js';
 export { toGongJson } from './json.js';
 export { GONG_PAGE_SIZE, GONG_ROUTES, GONG_SCOPES, NO_CALLS_FOUND } from './routes.js';
@@ -59,6 +59,8 @@ export interface GongSandbox extends SandboxProvider {
   readonly configKey: 'gong';
   /** Ground truth: the records this API serves. */
   readonly dataset: GongDataset;
+  /** The tenant itself, for the record generators of admin.ts and activity.ts (what each settings, stats and log route serves). */
+  readonly data: GongData;
 }
 
 /**
@@ -120,6 +122,7 @@ export function createGongSandbox(options: SandboxOptions, settings: GongSandbox
     handle: serveRoutes(api),
     tapConfig: (baseUrl) => ({ base_url: baseUrl, access_key: GONG_SANDBOX_ACCESS_KEY, access_key_secret: GONG_SANDBOX_ACCESS_KEY_SECRET }),
     dataset: createGongDataset(data, () => recordsVisibleAt(options)),
+    data,
   };
 }
 

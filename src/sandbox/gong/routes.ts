@@ -2,8 +2,23 @@ import type { DateTime } from 'luxon';
 import { ApiError, badRequest } from '../kit/errors.js';
 import type { OAuthServer } from '../kit/oauth.js';
 import { listSource } from '../kit/paging.js';
-import { instant, objectField, queryFlag, stringField, stringListField } from '../kit/request.js';
+import { instant, objectField, queryChoice, queryFlag, stringField, stringListField } from '../kit/request.js';
 import { list, lookup, requireScope, respond, type Route } from '../kit/routes.js';
+import { activityByDay, activityCounts, AGGREGATION_PERIODS, answeredScorecards, companyDate, interactionStats, LOG_TYPES, logEntries, manualCrmAssociations, periodsOf, statsFilter, type AggregationPeriod, type LogType, type StatsFilter } from './activity.js';
+import {
+  callUsersAccess,
+  CRM_OBJECT_TYPES,
+  crmEntitySchema,
+  crmIntegrations,
+  flowProspects,
+  libraryFolderContent,
+  libraryFolders,
+  permissionProfiles,
+  permissionProfileUsers,
+  scorecardSettings,
+  trackerSettings,
+  userSettingsHistory,
+} from './admin.js';
 import { GONG_TOKEN_PATH } from './auth.js';
 import { callFrame, callRecord } from './calls.js';
 import type { GongData } from './data.js';
@@ -44,6 +59,12 @@ export const GONG_SCOPES = [
   'api:meetings:user:create', 'api:meetings:user:delete', 'api:meetings:user:update', 'api:settings:scorecards:read', 'api:settings:trackers:read',
   'api:stats:interaction', 'api:stats:scorecards', 'api:stats:user-actions', 'api:stats:user-actions:detailed', 'api:users:read', 'api:workspaces:read',
 ] as const;
+
+/** Gong's answer to a stats or scorecards filter that matches nothing (the operations document a 404). */
+const NO_RECORDS_FOUND = 'No records found corresponding to the provided filters';
+
+/** At most this many ids per users-access or prospects request; the operations give no bound, so the sandbox assumes the transcripts' one. */
+const MOST_IDS_PER_REQUEST = 100;
 
 /** The routes of the simulated Gong API v2, as gong-openapi.json declares its operations. */
 export const GONG_ROUTES: readonly Route<GongContext>[] = [
@@ -148,6 +169,159 @@ export const GONG_ROUTES: readonly Route<GongContext>[] = [
       return listSource(flows.length, (index) => flows[index]!);
     },
   }),
+  list({
+    method: 'GET',
+    path: '/v2/settings/scorecards',
+    scope: 'api:settings:scorecards:read',
+    envelope: 'scorecards',
+    records: (_, gong) => scorecardSettings(gong.data),
+  }),
+  list({
+    method: 'GET',
+    path: '/v2/settings/trackers',
+    scope: 'api:settings:trackers:read',
+    filters: ({ query }) => query.get('workspaceId') || undefined,
+    envelope: 'keywordTrackers',
+    records: (workspaceId, gong) => trackerSettings(gong.data, workspaceId),
+  }),
+  list({
+    method: 'GET',
+    path: '/v2/library/folders',
+    scope: 'api:library:read',
+    filters: ({ query }) => query.get('workspaceId') || undefined,
+    envelope: 'folders',
+    records: (workspaceId, gong) => libraryFolders(gong.data, workspaceId),
+  }),
+  lookup({
+    method: 'GET',
+    path: '/v2/library/folder-content',
+    scope: 'api:library:read',
+    required: { query: ['folderId'] },
+    record: (_, gong, { query }) => libraryFolderContent(gong.data, query.get('folderId')!),
+  }),
+  list({
+    method: 'GET',
+    path: '/v2/crm/integrations',
+    scope: 'api:crm:integrations:read',
+    envelope: 'integrations',
+    records: (_, gong) => crmIntegrations(gong.data),
+  }),
+  lookup({
+    method: 'GET',
+    path: '/v2/crm/entity-schema',
+    scope: 'api:crm:schema',
+    required: { query: ['integrationId', 'objectType'] },
+    filters: ({ query }) => ({ integrationId: query.get('integrationId')!, objectType: queryChoice(query, 'objectType', CRM_OBJECT_TYPES) }),
+    envelope: 'objectTypeToSelectedFields',
+    record: ({ integrationId, objectType }, gong) => crmEntitySchema(gong.data, integrationId, objectType),
+  }),
+  list({
+    method: 'GET',
+    path: '/v2/calls/manual-crm-associations',
+    scope: 'api:crm-calls:manual-association:read',
+    filters: ({ query }) => instant('fromDateTime', query.get('fromDateTime') ?? undefined),
+    paging: { style: 'cursor', cursorIn: 'query' },
+    envelope: 'associations',
+    records: (fromMs, gong) => manualCrmAssociations(gong.data, fromMs, gong.visibleAt().toMillis()),
+  }),
+  list({
+    method: 'GET',
+    path: '/v2/logs',
+    scope: 'api:logs:read',
+    required: { query: ['logType', 'fromDateTime'] },
+    filters: ({ query }) => ({
+      logType: queryChoice(query, 'logType', Object.keys(LOG_TYPES) as LogType[])!,
+      fromMs: instant('fromDateTime', query.get('fromDateTime'))!,
+      toMs: instant('toDateTime', query.get('toDateTime') ?? undefined),
+    }),
+    paging: { style: 'cursor', cursorIn: 'query' },
+    envelope: 'logEntries',
+    emptyIsNotFound: NO_RECORDS_FOUND,
+    records: ({ logType, fromMs, toMs }, gong) => logEntries(gong.data, logType, fromMs, toMs, gong.visibleAt().toMillis()),
+  }),
+  list({
+    method: 'GET',
+    path: '/v2/all-permission-profiles',
+    required: { query: ['workspaceId'] },
+    envelope: 'profiles',
+    records: (_, gong, { query }) => permissionProfiles(gong.data, query.get('workspaceId')!),
+  }),
+  list({
+    method: 'GET',
+    path: '/v2/permission-profile/users',
+    scope: 'api:users:read',
+    required: { query: ['profileId'] },
+    envelope: 'users',
+    records: (_, gong, { query }) => permissionProfileUsers(gong.data, query.get('profileId')!),
+  }),
+  list({
+    method: 'GET',
+    path: '/v2/users/{id}/settings-history',
+    scope: 'api:users:read',
+    envelope: 'userSettingsHistory',
+    records: (_, gong, { params }) => userSettingsHistory(gong.data, params.id!),
+  }),
+  list({
+    method: 'POST',
+    path: '/v2/calls/users-access',
+    scope: 'api:call-user-access:read',
+    required: { body: ['filter', 'filter.callIds'] },
+    filters: ({ body }) => idList('callIds', objectField('filter', body.filter)!.callIds),
+    envelope: 'callAccessList',
+    records: (callIds, gong) => callUsersAccess(gong.data, callIds),
+  }),
+  list({
+    method: 'POST',
+    path: '/v2/flows/prospects',
+    scope: 'api:flows:read',
+    required: { body: ['crmProspectsIds'] },
+    filters: ({ body }) => idList('crmProspectsIds', body.crmProspectsIds),
+    envelope: 'prospectsAssigned',
+    records: (ids, gong) => flowProspects(gong.data, ids),
+  }),
+  list({
+    method: 'POST',
+    path: '/v2/stats/activity/scorecards',
+    scope: 'api:stats:scorecards',
+    required: { body: ['filter'] },
+    filters({ body }, gong) {
+      const filter = objectField('filter', body.filter)!;
+      const ids = (name: string) => {
+        const list = stringListField(name, filter[name]);
+        return list?.length ? { [name]: new Set(list) } : {};
+      };
+      return {
+        callFrom: companyDate(gong.data, 'callFromDate', filter.callFromDate),
+        callTo: companyDate(gong.data, 'callToDate', filter.callToDate),
+        reviewFrom: companyDate(gong.data, 'reviewFromDate', filter.reviewFromDate),
+        reviewTo: companyDate(gong.data, 'reviewToDate', filter.reviewToDate),
+        ...ids('reviewedUserIds'),
+        ...ids('scorecardIds'),
+      };
+    },
+    paging: { style: 'cursor', cursorIn: 'body' },
+    envelope: 'answeredScorecards',
+    emptyIsNotFound: NO_RECORDS_FOUND,
+    records: (filter, gong) => answeredScorecards(gong.data, filter, gong.visibleAt().toMillis()),
+  }),
+  statsRoute('/v2/stats/interaction', 'api:stats:interaction', 'peopleInteractionStats', (user, days, gong) => ({
+    personInteractionStats: interactionStats(gong.data, user, days.flatMap((day) => day.callsAsHost)),
+  })),
+  statsRoute('/v2/stats/activity/aggregate', 'api:stats:user-actions', 'usersAggregateActivityStats', (_, days) => ({ userAggregateActivityStats: activityCounts(days) })),
+  statsRoute('/v2/stats/activity/aggregate-by-period', 'api:stats:user-actions', 'usersAggregateActivity', (_, days, gong, filter, body) => ({
+    userAggregateActivity: periodsOf(filter, aggregationPeriod(body.aggregationPeriod)).map((period) => ({
+      ...activityCounts(days.slice(period.first, period.end)),
+      fromDate: period.from.toISO({ suppressMilliseconds: true }),
+      toDate: period.to.toISO({ suppressMilliseconds: true }),
+    })),
+  }), ['aggregationPeriod']),
+  statsRoute('/v2/stats/activity/day-by-day', 'api:stats:user-actions:detailed', 'usersDetailedActivities', (_, days, gong, filter) => ({
+    userDailyActivityStats: days.map((day, offset) => ({
+      ...day,
+      fromDate: filter.from.plus({ days: offset }).toISO({ suppressMilliseconds: true }),
+      toDate: filter.from.plus({ days: offset + 1 }).toISO({ suppressMilliseconds: true }),
+    })),
+  })),
 ];
 
 /** The body `filter` of the POST call endpoints (gong-openapi.json CallsRequestFilterWithOwners / CallsFilter). */
@@ -179,4 +353,52 @@ function callWindow(from: unknown, to: unknown): Pick<CallFilter, 'fromMs' | 'to
 function inWorkspace(value: unknown): Pick<CallFilter, 'workspaceId'> {
   const workspaceId = stringField('workspaceId', value);
   return workspaceId === undefined ? {} : { workspaceId };
+}
+
+/** A list of ids in a body, at most MOST_IDS_PER_REQUEST. */
+function idList(name: string, value: unknown): string[] {
+  const ids = stringListField(name, value) ?? [];
+  if (ids.length > MOST_IDS_PER_REQUEST) throw badRequest(`${name}: size must be between 0 and ${MOST_IDS_PER_REQUEST}`);
+  return ids;
+}
+
+function aggregationPeriod(value: unknown): AggregationPeriod {
+  if (typeof value !== 'string' || !(value in AGGREGATION_PERIODS)) throw badRequest(`aggregationPeriod: must be one of ${Object.keys(AGGREGATION_PERIODS).join(', ')}`);
+  return value as AggregationPeriod;
+}
+
+/**
+ * One of the /v2/stats operations over users' days (gong-openapi.json PublicApiBaseRequestV2MultipleUsersWithDates):
+ * `filter{fromDate, toDate}` required, one item per user with activity, paged by the body cursor, and
+ * the range in the company's zone beside the list (`fromDateTime`, `toDateTime`, `timeZone`).
+ */
+function statsRoute(
+  path: string,
+  scope: string,
+  envelope: string,
+  userStats: (userIndex: number, days: ReturnType<typeof activityByDay>[number]['days'], gong: GongContext, filter: StatsFilter, body: Readonly<Record<string, unknown>>) => Record<string, unknown>,
+  required: readonly string[] = [],
+): Route<GongContext> {
+  return list({
+    method: 'POST',
+    path,
+    scope,
+    required: { body: ['filter', 'filter.fromDate', 'filter.toDate', ...required] },
+    filters: ({ body }, gong) => statsFilter(gong.data, objectField('filter', body.filter)!, gong.visibleAt().toMillis()),
+    head: (filter, _, gong) => ({
+      fromDateTime: filter.from.toISO({ suppressMilliseconds: true }),
+      toDateTime: filter.to.toISO({ suppressMilliseconds: true }),
+      timeZone: gong.data.companyZone,
+    }),
+    paging: { style: 'cursor', cursorIn: 'body' },
+    envelope,
+    emptyIsNotFound: NO_RECORDS_FOUND,
+    records(filter, gong, { body }) {
+      const users = activityByDay(gong.data, filter, gong.visibleAt().toMillis());
+      return listSource(users.length, (position) => {
+        const { userIndex, days } = users[position]!;
+        return { userId: gong.data.userId(userIndex), userEmailAddress: gong.data.userEmail(userIndex), ...userStats(userIndex, days, gong, filter, body) };
+      });
+    },
+  });
 }

@@ -1,4 +1,5 @@
 import { Duration, type DateTime } from 'luxon';
+import { SlotSeries } from '../kit/series.js';
 import { intBetween, rngFor } from '../random.js';
 
 // providers.md §1.6: a call becomes readable only after Gong processes it; Gong publishes no bound
@@ -9,13 +10,11 @@ const LONGEST_CALL_SECONDS = 3600;
 /**
  * When each call starts, how long it lasts and when the API starts serving it, as pure functions of
  * (seed, index).
- * Slot i starts at `start + (i + jitter) × spacing`, whole seconds, so starts never decrease with i and a
- * time maps to an index by binary search. Slots past the history's end are calls "made later": they
+ * Calls are a SlotSeries: starts never decrease with the index, so a time maps to an index by binary search. Slots past the history's end are calls "made later": they
  * exist once the clock passes their start and are served once it passes their processing time.
  */
 export class CallTimeline {
-  readonly startMs: number;
-  readonly spacingMs: number;
+  private readonly starts: SlotSeries;
   private readonly minLatencyMs: number;
   private readonly maxLatencyMs: number;
 
@@ -26,15 +25,13 @@ export class CallTimeline {
     historicalCalls: number,
     maxLatency: Duration,
   ) {
-    this.startMs = anchor.minus(history).toMillis();
-    this.spacingMs = history.as('milliseconds') / historicalCalls;
+    this.starts = new SlotSeries(anchor.minus(history).toMillis(), history.as('milliseconds') / historicalCalls, (index) => rngFor(seed, 'gong', 'call-start', index)());
     this.maxLatencyMs = maxLatency.as('milliseconds');
     this.minLatencyMs = Math.min(MIN_PROCESSING_LATENCY.as('milliseconds'), this.maxLatencyMs);
   }
 
   startedMs(index: number): number {
-    const jitter = rngFor(this.seed, 'gong', 'call-start', index)();
-    return Math.floor((this.startMs + (index + jitter) * this.spacingMs) / 1000) * 1000;
+    return this.starts.timeMs(index);
   }
 
   /** A third are short dials (20 s – 15 min), the rest meetings (10 – 60 min). */
@@ -52,16 +49,7 @@ export class CallTimeline {
 
   /** The first index whose call starts at or after `ms`. */
   firstStartingAtOrAfter(ms: number): number {
-    if (ms <= this.startMs) return 0;
-    let low = 0;
-    // Past this index even the floored start of a jitter-free slot lies beyond `ms`.
-    let high = Math.ceil((ms - this.startMs + 1000) / this.spacingMs) + 1;
-    while (low < high) {
-      const middle = Math.floor((low + high) / 2);
-      if (this.startedMs(middle) < ms) low = middle + 1;
-      else high = middle;
-    }
-    return low;
+    return this.starts.firstAtOrAfter(ms);
   }
 
   /** Calls below this index have started by `atMs` (later slots are in the clock's future). */
