@@ -81,9 +81,15 @@ export interface StreamDefinition<C = any> {
      * skipped. The versions read are kept in the child's bookmark, for the parents the next run re-reads.
      */
     oncePerVersion?: boolean;
+    /**
+     * The records this child reads are named by its parents rather than being them (Clari: the CRM
+     * account a call names): each distinct reference, told apart by its `id`, is queued once per run
+     * in place of the parent, and requests are batched over references. Not with oncePerVersion.
+     */
+    references?(parent: JsonRecord): readonly JsonRecord[];
   };
-  /** Reshapes an API record; undefined drops it. */
-  transform?(record: JsonRecord, ctx: RequestContext<C>, request: HttpRequest): JsonRecord | undefined;
+  /** Reshapes an API record; undefined drops it, a list makes it several rows (a user's periods, a folder's calls). */
+  transform?(record: JsonRecord, ctx: RequestContext<C>, request: HttpRequest): JsonRecord | readonly JsonRecord[] | undefined;
   /** Emit each primary key once per run although the API repeats records (e.g. per-owner listings). */
   distinct?: boolean;
   /** Defaults to true; false for streams that cost a request per record. */
@@ -92,9 +98,11 @@ export interface StreamDefinition<C = any> {
 
 /**
  * What a final HTTP error means to a stream: no data, start the window over, or (for a child request
- * only) leave out the parents of this request and go on, counted in one warning at the stream's end.
+ * only) leave out the parents of this request and go on, counted in one warning at the stream's end;
+ * 'skip-stream': the credentials may not read this stream at all (a missing OAuth scope), so it is left
+ * out with a warning naming why, and the sync goes on (a child stream: as 'skip', for each of its requests).
  */
-export type ErrorMeaning = 'empty' | 'restart-window' | 'skip' | undefined;
+export type ErrorMeaning = 'empty' | 'restart-window' | 'skip' | 'skip-stream' | undefined;
 
 export interface ProviderContext {
   /** Persists changed config values (a rotated refresh token) where the config came from. */
@@ -119,6 +127,8 @@ export interface ProviderDefinition<C extends ProviderConfig = ProviderConfig> {
   /** The settings to check after a 401/403. */
   credentialHint(config: C): string;
   interpretError?(error: HttpStatusError, stream: StreamDefinition<C>): ErrorMeaning;
+  /** What the API said of a refusal, for the warning that skips a stream (Gong: its `errors`, naming the missing scope). */
+  describeRefusal?(error: HttpStatusError): string | undefined;
   /**
    * What an error of that meaning may hide, for the user: said once per run at warning the first
    * time it is met ('skip': in the warning that counts the skipped parents).

@@ -43,6 +43,13 @@ class SkipParents extends Error {
   }
 }
 
+/** A stream the credentials may not read ('skip-stream'): it and the streams that hang off it are left out. */
+class StreamRefused extends Error {
+  constructor(refusal: HttpStatusError, said: string | undefined) {
+    super(said ? `HTTP ${refusal.status} on ${refusal.endpoint}: ${said}` : refusal.message);
+  }
+}
+
 const MAX_WINDOW_RESTARTS = 3;
 
 /** A request failure the user sees (retries spent, credentials refused), told with the stream it stopped. */
@@ -71,8 +78,12 @@ interface ChildQueue {
   delivered: number;
   held: Array<{ through: number; bookmark: Bookmark }>;
   versions: ParentVersions | undefined;
+  /** Set once the API refused the stream ('skip-stream'): its parents are no longer read, and its bookmark stays. */
+  refused?: StreamRefused;
   /** The newest replication-key value among the parents read so far, wanted or not. */
   newestParent?: DateTime;
+  /** For a child of references: the ids queued so far in this run. */
+  referenced?: Set<string>;
 }
 
 /**
@@ -126,6 +137,8 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
 
   // A used-up quota stops only its provider; the others still sync, then the run fails with the first stop.
   let quotaStop: QuotaExhausted | undefined;
+  /** The streams left out because the API refused them ('skip-stream'), for the summary at the end. */
+  const refusedStreams: string[] = [];
   const providers = [...new Set(options.plans.map((p) => p.provider))];
   for (const provider of providers) {
     const config = options.config[provider.key] as ProviderConfig;
@@ -149,6 +162,7 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
     }
   }
   yield { type: 'state', state: snapshot(), streams: [] };
+  if (refusedStreams.length) options.logger.warn(`the sync left out ${refusedStreams.length} stream(s) the credentials may not read: ${refusedStreams.join(', ')}`);
   if (quotaStop) throw quotaStop;
 
   async function* syncFamily(family: Family, ctx: ProviderRun): AsyncGenerator<SyncEvent> {
@@ -189,6 +203,12 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
       // The last batches, short of a full one; their windows' bookmarks follow them.
       for (const queue of queues) yield* syncChildren(family, queue, [], ctx, true);
     } catch (error) {
+      if (error instanceof StreamRefused) {
+        options.logger.warn(`${members.map((p) => p.stream.name).join(', ')}: skipped, as ${ctx.provider.title} refused ${family.rootStream.name} (${error.message}); the sync goes on without ${members.length > 1 ? 'them' : 'it'}`);
+        for (const plan of members) yield { type: 'stream-status', stream: plan.stream.name, status: 'INCOMPLETE' };
+        refusedStreams.push(...members.map((plan) => plan.stream.name));
+        return;
+      }
       // The quota's count reaches Airbyte only inside stream states, so it goes out before the streams are given up.
       if (error instanceof QuotaExhausted && incrementalMembers.length) yield { type: 'state', state: snapshot(), streams: incrementalMembers.map((p) => p.stream.name) };
       for (const plan of members) yield { type: 'stream-status', stream: plan.stream.name, status: 'INCOMPLETE' };
@@ -197,6 +217,13 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
     // A table cut short by the record limit is not complete: activating it would delete the rows not read.
     for (const plan of versioned) if (!emitters.get(plan.stream.name)!.full) yield { type: 'activate-version', stream: plan.stream.name, version };
     for (const plan of members) {
+      const refused = queues.find((queue) => queue.plan === plan)?.refused;
+      if (refused) {
+        options.logger.warn(`${plan.stream.name}: skipped, as ${ctx.provider.title} refused it (${refused.message}); the sync goes on without it`);
+        yield { type: 'stream-status', stream: plan.stream.name, status: 'INCOMPLETE' };
+        refusedStreams.push(plan.stream.name);
+        continue;
+      }
       const { skipped } = emitters.get(plan.stream.name)!;
       if (skipped.parents) {
         const note = ctx.provider.errorNotes?.skip;
@@ -241,6 +268,7 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
    * window still wait for their batch, held until they are emitted. True when set now.
    */
   function settle(family: Family, plan: StreamPlan, bookmark: Bookmark, queue: ChildQueue | undefined): boolean {
+    if (queue?.refused) return false;
     if (queue && queue.delivered < queue.accepted) {
       queue.held.push({ through: queue.accepted, bookmark });
       return false;
@@ -264,7 +292,7 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
   function childQueue(family: Family, plan: StreamPlan, emitter: RecordEmitter): ChildQueue {
     const once = plan.stream.parent!.oncePerVersion && plan.incremental && family.rootStream.replicationKey;
     const versions = once ? new ParentVersions(family.rootStream.primaryKey, family.rootStream.replicationKey!, state.bookmarks[plan.stream.name]) : undefined;
-    return { plan, emitter, waiting: [], accepted: 0, delivered: 0, held: [], versions };
+    return { plan, emitter, waiting: [], accepted: 0, delivered: 0, held: [], versions, ...(plan.stream.parent!.references ? { referenced: new Set<string>() } : {}) };
   }
 
   async function* syncWindow(
@@ -281,11 +309,7 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
         const root = family.root ? emitters.get(family.root.stream.name) : undefined;
         const context: RequestContext<ProviderConfig> = { config: run.config, window, range, parents: [] };
         for await (const page of readPages(family.rootStream, context, run)) {
-          const records: JsonRecord[] = [];
-          for (const raw of page.records) {
-            const record = family.rootStream.transform ? family.rootStream.transform(raw as JsonRecord, context, page.request) : (raw as JsonRecord);
-            if (record) records.push(record);
-          }
+          const records = transformed(family.rootStream, page, context);
           if (root) yield* root.emit(records, family.rootStream);
           if (root && !root.full && family.root!.incremental && family.rootStream.incremental?.sorted) yield* checkpoint(family.root!, records);
           for (const queue of queues) yield* syncChildren(family, queue, records, run, false);
@@ -298,6 +322,7 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
         // The window's parents still waiting are read again with it; those of earlier windows stay.
         queues.forEach((queue, i) => {
           const from = Math.max(acceptedBefore[i]!, queue.delivered);
+          for (const reference of queue.waiting.slice(from - queue.delivered)) queue.referenced?.delete(String(reference.id));
           queue.waiting.length = from - queue.delivered;
           queue.accepted = from;
         });
@@ -323,14 +348,17 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
    */
   async function* syncChildren(family: Family, queue: ChildQueue, parents: readonly JsonRecord[], run: ProviderRun, flush: boolean): AsyncGenerator<SyncEvent> {
     const { plan, emitter, waiting } = queue;
+    if (queue.refused) return;
     const spec = plan.stream.parent!;
     const parentKey = family.rootStream.replicationKey;
     for (const parent of parents) {
       const value = parentKey === undefined ? undefined : parseInstant(parent[parentKey]);
       if (value && (!queue.newestParent || value > queue.newestParent)) queue.newestParent = value;
       if ((spec.accept && !spec.accept(parent, run.config)) || queue.versions?.has(parent)) continue;
-      waiting.push(parent);
-      queue.accepted++;
+      for (const item of spec.references ? unseenReferences(queue.referenced!, spec.references(parent)) : [parent]) {
+        waiting.push(item);
+        queue.accepted++;
+      }
     }
     const inFlight: Array<{ parents: JsonRecord[]; reading: Promise<JsonRecord[]> }> = [];
     try {
@@ -340,6 +368,10 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
           const reading = readAll(plan.stream, { config: run.config, parents: batch }, run).then(
             (records) => ((emitter.skipped.read += batch.length), records),
             (error: unknown) => {
+              if (error instanceof StreamRefused) {
+                queue.refused ??= error;
+                return [];
+              }
               if (!(error instanceof SkipParents)) throw error;
               emitter.skipped.parents += batch.length;
               emitter.skipped.reason ??= `HTTP ${error.refusal.status} on ${error.refusal.endpoint}`;
@@ -352,7 +384,14 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
         }
         const oldest = inFlight[0];
         if (!oldest) break;
-        yield* emitter.emit(await oldest.reading, plan.stream);
+        const records = await oldest.reading;
+        if (queue.refused) {
+          waiting.length = 0;
+          inFlight.length = 0;
+          queue.held.length = 0;
+          return;
+        }
+        yield* emitter.emit(records, plan.stream);
         inFlight.shift();
         queue.delivered += oldest.parents.length;
         queue.versions?.record(oldest.parents);
@@ -381,12 +420,7 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
 
   async function readAll(stream: StreamDefinition, context: RequestContext<ProviderConfig>, run: ProviderRun): Promise<JsonRecord[]> {
     const out: JsonRecord[] = [];
-    for await (const page of readPages(stream, context, run)) {
-      for (const raw of page.records) {
-        const record = stream.transform ? stream.transform(raw as JsonRecord, context, page.request) : (raw as JsonRecord);
-        if (record) out.push(record);
-      }
-    }
+    for await (const page of readPages(stream, context, run)) out.push(...transformed(stream, page, context));
     return out;
   }
 
@@ -406,6 +440,7 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
           options.logger.warn(`${run.provider.title}: ${note}`);
         }
         if (meaning === 'skip' && context.parents.length) throw new SkipParents(error);
+        if (meaning === 'skip-stream') throw new StreamRefused(error, run.provider.describeRefusal?.(error));
         if (meaning === 'empty') return { status: error.status, headers: {}, body: {} };
         if (meaning === 'restart-window') throw new RestartWindow(error.message);
         throw named(error, stream);
@@ -434,6 +469,22 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
     }
     for (const spec of [stream.request(context)].flat()) yield* read(absoluteRequest(run.provider, run.config, spec));
   }
+}
+
+/** The references whose id was not queued before in this run, remembered from now on. */
+function unseenReferences(referenced: Set<string>, references: readonly JsonRecord[]): JsonRecord[] {
+  return references.filter((reference) => {
+    const id = String(reference.id);
+    if (referenced.has(id)) return false;
+    referenced.add(id);
+    return true;
+  });
+}
+
+/** A page's records as the stream's transform reshapes them. */
+function transformed(stream: StreamDefinition, page: Page, context: RequestContext<ProviderConfig>): JsonRecord[] {
+  if (!stream.transform) return page.records as JsonRecord[];
+  return page.records.flatMap((raw) => stream.transform!(raw as JsonRecord, context, page.request) ?? []);
 }
 
 interface ProviderRun {
