@@ -18,6 +18,15 @@ const EXAMPLES: ReadonlyArray<{ title: string; tables: string[]; sql: string }> 
     sql: `SELECT strftime(date_trunc('week', started), '%Y-%m-%d') AS week, count(*) AS calls FROM gong_calls GROUP BY 1 ORDER BY 1 DESC LIMIT 5`,
   },
   {
+    title: 'Gong average overall scorecard score per reviewed user',
+    tables: ['gong_answered_scorecards', 'gong_users'],
+    sql: `SELECT coalesce(u."firstName" || ' ' || u."lastName", s.user_id) AS user, round(avg(s.score), 2) AS average_score, count(*) AS scorecards
+          FROM (SELECT "reviewedUserId" AS reviewed, unnest(from_json(answers, '[{"isOverall":"BOOLEAN","score":"INTEGER"}]')) AS a FROM gong_answered_scorecards) t,
+               LATERAL (SELECT t.reviewed AS user_id, t.a.score AS score, t.a.isOverall AS overall) s
+          LEFT JOIN gong_users u ON u.id = s.user_id
+          WHERE s.overall GROUP BY 1 ORDER BY average_score DESC LIMIT 5`,
+  },
+  {
     title: 'Clari Copilot calls by status',
     tables: ['clari_copilot_calls'],
     sql: `SELECT status, count(*) AS calls FROM clari_copilot_calls GROUP BY 1 ORDER BY 2 DESC LIMIT 5`,

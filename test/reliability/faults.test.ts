@@ -69,8 +69,8 @@ describe.concurrent('with 10% faults of every kind on all three providers', () =
   // Gong's and Four/Four's 429s carry Retry-After: 1, so eight attempts run out in seconds. The first
   // run breaks inside Gong's calls and transcripts; the second inside Four/Four, after Gong and Clari
   // (whose 429 has no Retry-After, so its backoff would take a minute). The count spans the sandbox: a
-  // clean run asks Gong 8 times, then Clari 20, then Four/Four 29.
-  it.each([4, 40])('when retries run out after %i good requests: exit 1, one CRITICAL line, a state that resumes to the clean tables', async (afterRequests) => {
+  // clean run asks Gong 23 times, then Clari 21, then Four/Four 29.
+  it.each([4, 50])('when retries run out after %i good requests: exit 1, one CRITICAL line, a state that resumes to the clean tables', async (afterRequests) => {
     const failed = await load(`exhausted-${afterRequests}`, { rate: 1, kinds: ['429'], afterRequests });
     expect(failed.run.tapCode).toBe(1);
     expect(failed.run.targetCode).toBe(0);

@@ -1,6 +1,7 @@
-import type { HttpStatusError } from '../../http/client.js';
-import type { ErrorMeaning, RequestContext, StreamDefinition, SyncWindow } from '../../core/definitions.js';
-import { formatInstant } from '../../core/state.js';
+import { DateTime } from 'luxon';
+import type { HttpRequest, HttpStatusError } from '../../http/client.js';
+import type { ErrorMeaning, RequestContext, RequestSpec, StreamDefinition, SyncWindow } from '../../core/definitions.js';
+import { formatInstant, parseInstant } from '../../core/state.js';
 import type { JsonRecord } from '../../protocol/messages.js';
 import type { GongConfig } from './provider.js';
 
@@ -23,11 +24,16 @@ const EMPTY_RESULT = /\bfound (corresponding to the provided filters|for the spe
  * (gong-openapi.json documents 401 "Access denied"; AMP providers/gong/flows.go skips such owners).
  */
 export function interpretGongError(error: HttpStatusError, stream: StreamDefinition<GongConfig>): ErrorMeaning {
+  // An OAuth token without the operation's scope ("this endpoint requires the scope …", Gong API v2): leave that stream out.
+  if (error.status === 403 && /\bscope\b/i.test(errorsText(error.body))) return 'skip-stream';
   if (error.status === 404 && EMPTY_RESULT.test(errorsText(error.body))) return 'empty';
   if (error.status === 400 && /cursor has expired|failed to verify cursor/i.test(errorsText(error.body))) return 'restart-window';
   if ((error.status === 401 || error.status === 403) && stream.name === 'gong_flows') return 'skip';
   return undefined;
 }
+
+/** Gong's error texts, e.g. the scope a 403 names. */
+export const describeGongRefusal = (error: HttpStatusError) => errorsText(error.body) || undefined;
 
 export const gongErrorNotes = {
   empty:
@@ -75,7 +81,7 @@ export function syncedCall(call: JsonRecord, { config }: RequestContext<GongConf
   return { id: meta.id, started: meta.started, ...call };
 }
 
-/** Transcripts carry no time, so each gets its call's start; AMP's fixture spells the key `callid` (providers.md §6.5). */
+/** Transcripts and call access lists carry no time, so each gets its call's start; AMP's fixture spells a transcript's key `callid` (providers.md §6.5). */
 export function attachCallStart(transcript: JsonRecord, { parents }: RequestContext<GongConfig>): JsonRecord {
   const callId = transcript.callId ?? transcript.callid;
   const call = parents.find((p) => p.id === callId);
@@ -85,3 +91,101 @@ export function attachCallStart(transcript: JsonRecord, { parents }: RequestCont
 
 /** GET /v2/flows needs an owner; only active users with an address can own flows (providers.md §1.5 flows). */
 export const canOwnFlows = (user: JsonRecord) => user.active !== false && typeof user.emailAddress === 'string';
+
+/**
+ * Gong's stats and scorecard filters take dates of the company's time zone (`YYYY-MM-DD`; Gong API v2,
+ * POST /v2/stats/activity/scorecards and POST /v2/stats/interaction, `filter`), a zone the API does not
+ * tell beforehand. Offsets run from UTC-12 to UTC+14, so the company date of an instant t lies between
+ * the UTC dates of t-12h and t+14h; noon rounding (t+12h) names the day a bookmark at a local midnight starts.
+ */
+const utcDate = (instant: DateTime) => instant.toUTC().toISODate()!;
+const companyDay = (instant: DateTime) => instant.toUTC().plus({ hours: 12 }).startOf('day');
+
+/** The dates whose company days cover [from, to) in any zone: answered scorecards filter on reviews in them, then the window's own instants are kept. */
+export function reviewDates({ window }: RequestContext<GongConfig>): JsonRecord {
+  return {
+    ...(window?.from ? { reviewFromDate: utcDate(window.from.minus({ hours: 12 })) } : {}),
+    ...(window ? { reviewToDate: utcDate(window.to.plus({ hours: 14, days: 1 })) } : {}),
+  };
+}
+
+/** Keeps an answered scorecard whose review lies in the window: the date filter reaches a day past each end. */
+export function reviewInWindow(scorecard: JsonRecord, { window }: RequestContext<GongConfig>): JsonRecord | undefined {
+  const reviewed = parseInstant(scorecard.reviewTime);
+  if (window && reviewed && ((window.from && reviewed < window.from) || reviewed >= window.to)) return undefined;
+  return scorecard;
+}
+
+/**
+ * How a stats request spans its window: `day`, one company day per request, for the endpoints whose
+ * row sums the whole range asked (interaction, aggregate); `days` and `weeks`, the window's whole days
+ * or Monday-to-Sunday weeks, for the endpoints with a row per period (day-by-day, aggregate-by-period).
+ */
+export type StatsSpan = 'day' | 'days' | 'weeks';
+
+/**
+ * The company days a stats request covers: whole units from the one the window starts in to the one
+ * its successor starts in, so consecutive windows neither overlap nor leave a gap; the range's last
+ * window runs on to the last whole day — `toDate` is exclusive and "should not exceed the current
+ * day", and the company's day may lag UTC's by 12 hours. Undefined when no whole day is readable yet.
+ * Without a start (no start_date, no bookmark) the last whole day.
+ */
+function statsDays({ window, range }: RequestContext<GongConfig>, span: StatsSpan = 'day'): { fromDate: string; toDate: string } | undefined {
+  const unit = span === 'weeks' ? 'week' : 'day';
+  const end = range?.to ?? window?.to ?? DateTime.utc();
+  const lastDay = end.toUTC().minus({ hours: 12 }).startOf('day');
+  const from = (window?.from ? companyDay(window.from) : lastDay.minus({ days: 1 })).startOf(unit);
+  const rangeGoesOn = window !== undefined && window.to < end;
+  const to = span === 'day' ? from.plus({ days: 1 }) : rangeGoesOn ? companyDay(window.to).startOf(unit) : lastDay;
+  const until = DateTime.min(to, lastDay);
+  return until > from ? { fromDate: utcDate(from), toDate: utcDate(until) } : undefined;
+}
+
+/** A stats request for the window's days, or none when no whole day is readable. */
+export function statsRequest(path: string, span: StatsSpan = 'day', extra: JsonRecord = {}) {
+  return (ctx: RequestContext<GongConfig>): RequestSpec[] => {
+    const days = statsDays(ctx, span);
+    return days ? [{ method: 'POST', path, body: { filter: days, ...extra } }] : [];
+  };
+}
+
+/** A per-day stats row: the user's stats, with the company days asked for, which key it. */
+export function statsOfDay(row: JsonRecord, _: RequestContext<GongConfig>, request: HttpRequest): JsonRecord {
+  const { fromDate, toDate } = (request.body as { filter: { fromDate: string; toDate: string } }).filter;
+  return { userId: row.userId, fromDate, toDate, ...row };
+}
+
+/** One row per user per period of a user's `periods` list (aggregate-by-period, day-by-day), keyed by the period's start. */
+export function perPeriod(periods: string) {
+  return (user: JsonRecord): JsonRecord[] =>
+    ((user[periods] ?? []) as JsonRecord[]).map((period) => ({ userId: user.userId, userEmailAddress: user.userEmailAddress, ...period }));
+}
+
+/** One row per field of an entity schema answer, with the integration and object type it belongs to. */
+export function entitySchemaFields(schema: JsonRecord, _: RequestContext<GongConfig>, request: HttpRequest): JsonRecord[] {
+  const query = request.query ?? {};
+  return Object.entries(schema).flatMap(([objectType, fields]) =>
+    ((fields ?? []) as JsonRecord[]).map((field) => ({ integrationId: String(query.integrationId), objectType, ...field })),
+  );
+}
+
+/** The CRM contacts and leads a call names, on its parties' and its own context (Gong API v2, POST /v2/calls/extensive, `context[].objects[]`). */
+function callProspectIds(call: JsonRecord): string[] {
+  const contexts = [call.context, ...((call.parties ?? []) as JsonRecord[]).map((party) => party.context)];
+  const ids = contexts.flatMap((context) =>
+    ((context ?? []) as JsonRecord[]).flatMap((system) =>
+      ((system.objects ?? []) as JsonRecord[]).filter((o) => o.objectType === 'Contact' || o.objectType === 'Lead').map((o) => String(o.objectId)),
+    ),
+  );
+  return [...new Set(ids)];
+}
+
+/** The CRM contacts and leads a call names, as references for POST /v2/flows/prospects, with the call's start: that stream follows `gong_calls`. */
+export function namedProspects(call: JsonRecord): JsonRecord[] {
+  return callProspectIds(call).map((id) => ({ id, started: call.started }));
+}
+
+/** A flow prospect, with the start of the call that named it. */
+export function withNamingCallStart(prospect: JsonRecord, { parents }: RequestContext<GongConfig>): JsonRecord {
+  return { ...prospect, started: parents.find((reference) => reference.id === String(prospect.crmProspectId))?.started };
+}

@@ -2,7 +2,7 @@ import { basicAuth, bearerAuth, oauthRefreshAuth } from '../../http/auth.js';
 import type { ProviderConfig, ProviderDefinition } from '../../core/definitions.js';
 import { cursorInBody } from '../../pagination/index.js';
 import { lookbackSetting, oneCredentialSet, providerBlock, requestQuotaSetting, secret, text } from '../settings.js';
-import { gongErrorNotes, interpretGongError } from './hooks.js';
+import { describeGongRefusal, gongErrorNotes, interpretGongError } from './hooks.js';
 import { gongStreams } from './streams.js';
 
 export interface GongConfig extends ProviderConfig {
@@ -79,6 +79,7 @@ export const gong: ProviderDefinition<GongConfig> = {
         ? 'check gong.access_token (it may have expired)'
         : 'check gong.client_id, gong.client_secret and gong.refresh_token',
   interpretError: interpretGongError,
+  describeRefusal: describeGongRefusal,
   errorNotes: gongErrorNotes,
   // Going over answers 429 with a Retry-After until the day turns (§1.3), which the HTTP client hands back rather than sleep on.
   quota: { period: 'day', setting: 'daily_request_quota', limit: (config) => config.daily_request_quota ?? DAILY_REQUEST_QUOTA },
