@@ -46,7 +46,7 @@ export interface StreamDefinition<C = any> {
    * it, plus calls whose time lies in it).
    */
   request(ctx: RequestContext<C>): RequestSpec | readonly RequestSpec[];
-  /** Dot paths to the records in an answer (an array, or one object for single-record endpoints); the first one present wins. */
+  /** Dot paths to the records in an answer (an array, or one object for single-record endpoints; `''`: the answer itself); the first one present wins. */
   recordsAt: readonly string[];
   /** Defaults to the provider's paginator. */
   paginator?: Paginator;

@@ -441,7 +441,10 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
         }
         if (meaning === 'skip' && context.parents.length) throw new SkipParents(error);
         if (meaning === 'skip-stream') throw new StreamRefused(error, run.provider.describeRefusal?.(error));
-        if (meaning === 'empty') return { status: error.status, headers: {}, body: {} };
+        if (meaning === 'empty') {
+          options.logger.debug(`${stream.name}: HTTP ${error.status} on ${error.endpoint}, read as no records`);
+          return { status: error.status, headers: {}, body: null };
+        }
         if (meaning === 'restart-window') throw new RestartWindow(error.message);
         throw named(error, stream);
       }

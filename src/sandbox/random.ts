@@ -58,14 +58,14 @@ export function uuid(random: Random): string {
   return `${block(8)}-${block(4)}-4${block(3)}-${variant}${block(3)}-${block(12)}`;
 }
 
-const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Radia', 'Tim', 'Margaret', 'Linus', 'Hedy', 'John', 'Katherine', 'Dennis'];
-const LAST = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson', 'Perlman', 'Berners-Lee', 'Hamilton', 'Torvalds', 'Lamarr', 'McCarthy', 'Johnson', 'Ritchie'];
-const COMPANIES = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Vandelay', 'Stark', 'Wayne', 'Tyrell', 'Cyberdyne', 'Soylent', 'Wonka'];
+export const FIRST_NAMES = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Radia', 'Tim', 'Margaret', 'Linus', 'Hedy', 'John', 'Katherine', 'Dennis'];
+export const LAST_NAMES = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson', 'Perlman', 'Berners-Lee', 'Hamilton', 'Torvalds', 'Lamarr', 'McCarthy', 'Johnson', 'Ritchie'];
+export const COMPANY_NAMES = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Vandelay', 'Stark', 'Wayne', 'Tyrell', 'Cyberdyne', 'Soylent', 'Wonka'];
 
 export function personName(random: Random): { first: string; last: string } {
-  return { first: pick(random, FIRST), last: pick(random, LAST) };
+  return { first: pick(random, FIRST_NAMES), last: pick(random, LAST_NAMES) };
 }
 
 export function companyName(random: Random): string {
-  return pick(random, COMPANIES);
+  return pick(random, COMPANY_NAMES);
 }

@@ -45,8 +45,9 @@ export function parseJsonExact(body: string): unknown {
   return JSON.parse(copied ? rewritten + body.slice(copied) : body);
 }
 
-/** Reads `a.b.c` from a parsed document. */
+/** Reads `a.b.c` from a parsed document; `''` is the document itself. */
 export function valueAt(document: unknown, path: string): unknown {
+  if (path === '') return document;
   let current = document;
   for (const key of path.split('.')) {
     if (current === null || typeof current !== 'object') return undefined;

@@ -127,7 +127,11 @@ describe.each(streams)('$name', ({ provider, stream, name }) => {
     expect(bookmark).toBeDefined();
     expect(bookmark!.toMillis()).toBeLessThanOrEqual(TEST_NOW.toMillis());
     // Each provider's own tests pin the exact window; here: a resumed run never repeats the history.
-    expect((second.records[name] ?? []).length).toBeLessThan((first.records[name] ?? []).length);
+    // A stream of what its parents name (references) may see all of it named again by the lookback's
+    // parents (Clari's 11 accounts, on a week of calls): it never reads more than the first run did.
+    const resumed = (second.records[name] ?? []).length;
+    if (stream.parent?.references) expect(resumed).toBeLessThanOrEqual((first.records[name] ?? []).length);
+    else expect(resumed).toBeLessThan((first.records[name] ?? []).length);
   });
 
   it.runIf(!stream.replicationKey)('reads the whole table again on the next run', () => {

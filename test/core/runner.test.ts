@@ -76,6 +76,7 @@ beforeAll(async () => {
   writeFileSync(`${CATALOG_DIR}toy/remarks.json`, schema({ id: { type: 'string' }, item: { type: 'string' }, at: { type: 'string', format: 'date-time' } }));
   writeFileSync(`${CATALOG_DIR}toy/reviews.json`, schema({ id: { type: 'string' }, item: { type: 'string' }, at: { type: 'string', format: 'date-time' } }));
   writeFileSync(`${CATALOG_DIR}toy/owners.json`, schema({ id: { type: 'string' } }));
+  writeFileSync(`${CATALOG_DIR}toy/owner_notes.json`, schema({ id: { type: 'string' }, item: { type: 'string' } }));
 });
 
 afterAll(async () => {
@@ -130,6 +131,14 @@ const streams: StreamDefinition[] = [
     selectedByDefault: false,
   },
   { name: 'toy_owners', primaryKey: ['id'], request: () => ({ method: 'GET', path: '/owners' }), recordsAt: ['owners'], distinct: true },
+  {
+    name: 'toy_owner_notes',
+    primaryKey: ['id'],
+    parent: { stream: 'toy_items', batchSize: 5, references: (item) => [{ id: item.owner }] },
+    request: ({ parents }) => ({ method: 'GET', path: '/notes', query: { item: parents.map((p) => String(p.id)) } }),
+    recordsAt: ['notes'],
+    selectedByDefault: false,
+  },
 ];
 
 const toy: ProviderDefinition = {
@@ -284,6 +293,20 @@ describe('runSync', () => {
   it('emits each primary key once for distinct streams', async () => {
     const run = await sync({ catalog: select('toy_owners') });
     expect(run.records('toy_owners')).toEqual([{ id: 'o0' }, { id: 'o1' }, { id: 'o2' }]);
+  });
+
+  it('reads each record the parents name once per run, batching the references', async () => {
+    const run = await sync({ catalog: select('toy_owner_notes'), startDate: '2026-01-01T00:00:00Z' });
+    expect(requests.filter((u) => u.pathname === '/notes').map((u) => u.searchParams.getAll('item'))).toEqual([['o0', 'o1', 'o2']]);
+    expect(run.records('toy_owner_notes').map((r) => r.id)).toEqual(['o0-a', 'o0-b', 'o1-a', 'o1-b', 'o2-a', 'o2-b']);
+  });
+
+  it('queues again the references still waiting when their window starts over, so none is lost', async () => {
+    // The first window's second page expires while o0, o1, o2 (named on its first page) wait for a batch.
+    expireCursorAfter = 0;
+    const run = await sync({ catalog: select('toy_owner_notes'), startDate: '2026-01-01T00:00:00Z' });
+    expect(requests.filter((u) => u.pathname === '/notes').map((u) => u.searchParams.getAll('item'))).toEqual([['o0', 'o1', 'o2']]);
+    expect(run.records('toy_owner_notes')).toHaveLength(6);
   });
 
   it('starts a window over when its cursor expires', async () => {

@@ -6,6 +6,7 @@ import type { SingerState } from '../../src/core/state.js';
 import type { JsonRecord } from '../../src/protocol/messages.js';
 import { PROVIDERS } from '../../src/providers/index.js';
 import { secretLeak, secretsOf } from './binary.js';
+import type { LogLevel } from '../../src/util/log.js';
 import { memoryLogger, type MemoryLogger } from './logger.js';
 
 export interface CollectedSync {
@@ -21,10 +22,10 @@ export interface CollectedSync {
  */
 export async function collectSync(
   config: JsonRecord,
-  options: { state?: SingerState; catalog?: Catalog; now: DateTime; recordLimit?: number },
+  options: { state?: SingerState; catalog?: Catalog; now: DateTime; recordLimit?: number; logLevel?: LogLevel },
 ): Promise<CollectedSync> {
   const providers = PROVIDERS.filter((p) => config[p.key] !== undefined);
-  const logger = memoryLogger('info');
+  const logger = memoryLogger(options.logLevel ?? 'info');
   const events: SyncEvent[] = [];
   // Taken now: a rotation replaces the spent credentials in `config`, and neither may be printed.
   const secrets = secretsOf(config);

@@ -198,7 +198,8 @@ const select = (...names: string[]): Catalog => ({
 const ids = (records: Iterable<ApiRecord> | undefined) => [...(records ?? [])].map((record) => String(record.id)).sort();
 const emittedCall = asEmitted('clari_copilot_calls');
 const withPrivacy = (clari: ClariSandbox) => (call: ApiRecord) => emittedCall({ ...call, is_private: clari.dataset.isPrivate(String(call.id)) });
-const byId = (records: readonly ApiRecord[]) => [...records].sort((a, b) => String(a.id).localeCompare(String(b.id)));
+const byIdOrder = (a: { id?: unknown }, b: { id?: unknown }) => String(a.id).localeCompare(String(b.id));
+const byId = (records: readonly ApiRecord[]) => [...records].sort(byIdOrder);
 const inside = (value: unknown, from: DateTime, to: DateTime) => ms(value) >= from.toMillis() && ms(value) < to.toMillis();
 /** CLARI-OAS CallStatus: a call has a transcript and summary from PROCESSED on. */
 const isProcessed = (call: ApiRecord) => call.status === 'PROCESSED' || call.status === 'POST_PROCESSING_DONE';
@@ -263,6 +264,36 @@ describe('Clari Copilot against the sandbox', () => {
     expect(byId(run.records.clari_copilot_call_details!)).toEqual(byId(processed.map((call) => asEmitted('clari_copilot_call_details')(h.clari.dataset.callDetails(String(call.id))!))));
     expect(ids(h.requests('/call-details').map((query) => ({ id: query.get('id') })))).toEqual(ids(processed));
     expect(run.finalState.bookmarks.clari_copilot_call_details?.replication_key_value).toBe(newestValue(calls, 'last_modified_time'));
+  });
+
+  it.each([
+    ['clari_copilot_accounts', '/get-account', 'account', (info: JsonRecord) => [info.account_id]],
+    ['clari_copilot_contacts', '/get-contact', 'contact', (info: JsonRecord) => info.contact_ids as unknown[]],
+    ['clari_copilot_deals', '/get-deal', 'deal', (info: JsonRecord) => [info.deal_id]],
+  ] as const)('reads %s: each CRM id the synced calls name once, with GET %s?id=, leaving out with a debug line one deleted since (404)', async (stream, path, object, named) => {
+    const run = await collectSync(h.config({ start_date: TEST_NOW.minus({ days: 20 }).toISO() }), { now: TEST_NOW, catalog: select('clari_copilot_calls', stream), logLevel: 'debug' });
+    const calls = run.records.clari_copilot_calls!;
+    const namedIds = [...new Set(calls.flatMap((call) => (call.crm_info ? named(call.crm_info as JsonRecord) : [])).map(String))];
+    expect(namedIds.length).toBeGreaterThan(5);
+    expect(h.requests(path).map((query) => Object.fromEntries(query)).sort(byIdOrder)).toEqual(namedIds.map((id) => ({ id })).sort(byIdOrder));
+    const present = namedIds.map((id) => h.clari.dataset.crmRecord(object, id)).filter((record): record is ApiRecord => record !== undefined);
+    const records = run.records[stream]!;
+    // Each as the API serves it, with the last_modified_time of a call that named it: the stream follows the calls.
+    const served = (record: JsonRecord): JsonRecord => ({ ...asEmitted(stream)(record), last_modified_time: null });
+    expect(byId(records.map(served))).toEqual(byId(present.map(served)));
+    const namers = (record: JsonRecord) => calls.filter((call) => call.crm_info && named(call.crm_info as JsonRecord).includes(String(record.crm_id))).map((call) => call.last_modified_time);
+    for (const record of records) expect(namers(record)).toContain(record.last_modified_time);
+    const gone = run.logs.filter((line) => line === `DEBUG ${stream}: HTTP 404 on GET /clari-copilot${path}, read as no records`);
+    expect(gone).toHaveLength(namedIds.length - present.length);
+    expect(run.logs.filter((line) => /WARNING/.test(line))).toEqual([]);
+    expect(run.finalState.bookmarks[stream]?.replication_key_value).toBe(newestValue(calls, 'last_modified_time'));
+  });
+
+  it('finds CRM records deleted since the calls named them among the sandbox contacts', () => {
+    const contactIds = new Set(full.records.clari_copilot_calls!.flatMap((call) => ((call.crm_info as JsonRecord | undefined)?.contact_ids as string[] | undefined) ?? []));
+    const deleted = [...contactIds].filter((id) => !h.clari.dataset.crmRecord('contact', id));
+    expect(deleted.length).toBeGreaterThan(0);
+    expect(deleted.length).toBeLessThan(contactIds.size / 10);
   });
 });
 

@@ -149,9 +149,28 @@ function cutPoint(from: DateTime | undefined, to: DateTime | undefined): DateTim
   return DateTime.utc();
 }
 
-/** providers.md §2.4: /call-details answers 404 for a call that is gone (e.g. deleted since it was listed). */
+/** A 404 from a read by id is a record gone since a call named it: no records, said at debug (CLARI-OAS GET /call-details, /get-account …: "Not found"). */
 export function interpretClariError(error: HttpStatusError, stream: StreamDefinition<ClariCopilotConfig>): ErrorMeaning {
-  return error.status === 404 && stream.name === 'clari_copilot_call_details' ? 'empty' : undefined;
+  return error.status === 404 && READS_BY_ID.has(stream.name) ? 'empty' : undefined;
+}
+
+/** The streams that read one record by id. */
+const READS_BY_ID = new Set(['clari_copilot_call_details', 'clari_copilot_accounts', 'clari_copilot_contacts', 'clari_copilot_deals']);
+
+/**
+ * The CRM ids of one kind that a call names (CLARI-OAS `Call.crm_info`), as references for the stream
+ * that reads them, with the call's `last_modified_time`: that stream follows `clari_copilot_calls`.
+ */
+export function crmReferences(field: 'account_id' | 'deal_id' | 'contact_ids') {
+  return (call: JsonRecord): JsonRecord[] => {
+    const named = (call.crm_info as JsonRecord | undefined)?.[field];
+    return [named ?? []].flat().filter((id): id is string => typeof id === 'string' && id !== '').map((id) => ({ id, last_modified_time: call.last_modified_time }));
+  };
+}
+
+/** A CRM record, with the `last_modified_time` of the call that named it. */
+export function withNamingCall(record: JsonRecord, { parents }: RequestContext<ClariCopilotConfig>): JsonRecord {
+  return { ...record, last_modified_time: parents[0]!.last_modified_time };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { StreamDefinition } from '../../core/definitions.js';
-import { callsRequests, clariPages, hasPublicDetails, keywordTopicRow, markPrivate, splitUnreachable } from './hooks.js';
+import { singlePage } from '../../pagination/index.js';
+import { callsRequests, clariPages, crmReferences, hasPublicDetails, keywordTopicRow, markPrivate, splitUnreachable, withNamingCall } from './hooks.js';
 import type { ClariCopilotConfig } from './provider.js';
 
 export const clariCopilotStreams: StreamDefinition<ClariCopilotConfig>[] = [
@@ -27,6 +28,12 @@ export const clariCopilotStreams: StreamDefinition<ClariCopilotConfig>[] = [
     // Each call costs one request of the 100,000 a week (providers.md §2.2).
     selectedByDefault: false,
   },
+  // Clari has no list of CRM objects, only reads by source id (CLARI-OAS GET /get-account, /get-contact,
+  // /get-deal): each id the synced calls name is read once per run, one request each, and the streams
+  // follow the calls' bookmark, so a daily run reads the objects its new and changed calls name.
+  crmStream('clari_copilot_accounts', '/get-account', 'account_id'),
+  crmStream('clari_copilot_contacts', '/get-contact', 'contact_ids'),
+  crmStream('clari_copilot_deals', '/get-deal', 'deal_id'),
   {
     name: 'clari_copilot_users',
     primaryKey: ['id'],
@@ -63,3 +70,17 @@ export const clariCopilotStreams: StreamDefinition<ClariCopilotConfig>[] = [
     recordsAt: ['scorecardTemplates', 'scoreCardTemplates'],
   },
 ];
+
+function crmStream(name: string, path: string, field: Parameters<typeof crmReferences>[0]): StreamDefinition<ClariCopilotConfig> {
+  return {
+    name,
+    primaryKey: ['id'],
+    replicationKey: 'last_modified_time',
+    parent: { stream: 'clari_copilot_calls', batchSize: 1, concurrency: 10, references: crmReferences(field) },
+    request: ({ parents }) => ({ method: 'GET', path, query: { id: String(parents[0]!.id) } }),
+    recordsAt: [''],
+    paginator: singlePage,
+    transform: withNamingCall,
+    selectedByDefault: false,
+  };
+}

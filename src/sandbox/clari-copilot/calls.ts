@@ -49,7 +49,7 @@ interface Person {
   joins: boolean;
 }
 
-interface Deal {
+export interface Deal {
   name: string;
   value: string;
   startMs: number;
@@ -252,9 +252,12 @@ export class CallFactory {
     return call.edits >= 1 ? `${base} ${pick(random, RENAMED_SUFFIXES)}` : base;
   }
 
-  /** Deals are shared by every call with the same company and deal kind, as one CRM deal would be. */
   private deal(company: string, random: Random): Deal {
-    const kind = pick(random, DEAL_KINDS);
+    return this.dealOf(company, pick(random, DEAL_KINDS));
+  }
+
+  /** Deals are shared by every call with the same company and deal kind, as one CRM deal would be. */
+  dealOf(company: string, kind: string): Deal {
     const dealRandom = rngFor(this.seed, 'clari-copilot', 'deal', company, kind);
     return {
       name: `${company} - ${kind}`,
@@ -266,10 +269,10 @@ export class CallFactory {
   }
 
   /** Salesforce 18-character ids with the object's key prefix, or HubSpot numeric ids. */
-  private crmId(object: 'deal' | 'account' | 'contact', name: string): string {
+  crmId(object: 'deal' | 'account' | 'contact' | 'user', name: string): string {
     const random = rngFor(this.seed, 'clari-copilot', 'crm', object, name);
     if (this.directory.crm === 'HUBSPOT') return digitString(random, 11);
-    const prefix = { deal: '006', account: '001', contact: '003' }[object];
+    const prefix = { deal: '006', account: '001', contact: '003', user: '005' }[object];
     return prefix + Array.from({ length: 15 }, () => pick(random, [...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'])).join('');
   }
 
@@ -385,7 +388,7 @@ function icalUid(profile: CallProfile, random: Random): string | undefined {
   return undefined;
 }
 
-function stageAt(deal: Deal, ms: number): number {
+export function stageAt(deal: Deal, ms: number): number {
   return Math.min(DEAL_STAGES.length - 1, Math.max(0, Math.floor((ms - deal.startMs) / deal.stageMs)));
 }
 
@@ -410,7 +413,7 @@ function hex(random: Random, length: number): string {
   return Array.from({ length }, () => Math.floor(random() * 16).toString(16)).join('');
 }
 
-function phone(random: Random): string {
+export function phone(random: Random): string {
   return `+1555${digitString(random, 7)}`;
 }
 

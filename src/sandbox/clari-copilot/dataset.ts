@@ -4,6 +4,7 @@ import type { RecordSource } from '../kit/paging.js';
 import { intBetween, pick, rngFor, uuid } from '../random.js';
 import { recordsVisibleAt, type SandboxOptions } from '../types.js';
 import { CallFactory, compact, round2, type MediaOptions } from './calls.js';
+import { CrmRecords, type CrmObject } from './crm.js';
 import { Directory, type ApiRecord } from './directory.js';
 import { CallTimeline, CLASS_COUNT, classRun, type TimeBounds } from './timeline.js';
 import { REMARKS, type CallStatus, type CallType } from './vocabulary.js';
@@ -59,6 +60,8 @@ export interface ClariCopilotDataset {
   isPrivate(callId: string): boolean;
   /** When a call's silent edits happen (fields change, `last_modified_time` does not). */
   silentEdits(callId: string): DateTime[];
+  /** What `/get-account|get-contact|get-deal?id=` answers for a CRM id, or undefined where it answers 404. */
+  crmRecord(object: CrmObject, crmId: string, options?: Pick<DatasetOptions, 'visibleAt'>): ApiRecord | undefined;
   /** The hidden modified time `/v2/topics` filters on (providers.md §2.4: the record has none). */
   topicModifiedAt(topicId: string, options?: Pick<DatasetOptions, 'visibleAt'>): DateTime | undefined;
 }
@@ -93,6 +96,7 @@ export class Tenant implements ClariCopilotDataset {
   readonly timeline: CallTimeline;
   readonly directory: Directory;
   readonly calls: CallFactory;
+  readonly crm: CrmRecords;
 
   constructor(
     private readonly options: SandboxOptions,
@@ -103,6 +107,7 @@ export class Tenant implements ClariCopilotDataset {
     this.timeline = new CallTimeline(options.seed, this.anchor, HISTORY, settings.historicalCalls);
     this.directory = new Directory(options.seed, this.anchor, settings.users);
     this.calls = new CallFactory(options.seed, this.timeline, this.directory);
+    this.crm = new CrmRecords(options.seed, this.calls, this.directory);
   }
 
   /**
@@ -253,6 +258,10 @@ export class Tenant implements ClariCopilotDataset {
     const nowMs = this.nowMs(options);
     const index = this.callIndex(id, nowMs);
     return index === undefined ? undefined : this.calls.details(index, nowMs);
+  }
+
+  crmRecord(object: CrmObject, crmId: string, options?: Pick<DatasetOptions, 'visibleAt'>): ApiRecord | undefined {
+    return this.crm.record(object, crmId, this.nowMs(options));
   }
 
   isPrivate(callId: string): boolean {

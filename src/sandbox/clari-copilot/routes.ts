@@ -3,6 +3,7 @@ import type { Paging } from '../kit/paging.js';
 import { instant, queryChoice, queryFlag, queryInteger, queryList } from '../kit/request.js';
 import { list, lookup, type Route } from '../kit/routes.js';
 import type { MediaOptions } from './calls.js';
+import type { CrmObject } from './crm.js';
 import type { ApiRecord, CallQuery, Tenant } from './dataset.js';
 import { CALL_STATUSES, CALL_TYPES } from './vocabulary.js';
 
@@ -21,6 +22,7 @@ export interface ClariContext {
 const MAX_SKIP = 10_000;
 /** CLARI-OAS `limit` of `/calls`: default 25, at most 100. */
 export const CALLS_PAGE_SIZE = 25;
+const CRM_OBJECTS: readonly CrmObject[] = ['account', 'contact', 'deal'];
 const skipLimit = (defaultLimit: number, paginationFlag?: string): Paging => ({ style: 'skip-limit', defaultLimit, maxLimit: 100, maxSkip: MAX_SKIP, ...(paginationFlag ? { paginationFlag } : {}) });
 
 /**
@@ -80,6 +82,20 @@ export const CLARI_ROUTES: readonly Route<ClariContext>[] = [
     records: (query, clari) => clari.tenant.scorecardSource(query, clari.visibleAtMs()),
   }),
   list({ method: 'GET', path: '/scorecard-template', envelope: (clari) => clari.templatesKey, records: (_, clari) => clari.tenant.scorecardTemplates() }),
+  ...CRM_OBJECTS.map((object) =>
+    // CLARI-OAS GET /get-account, /get-contact, /get-deal: the object itself, by its source (CRM) id; 404 when there is none.
+    lookup<ClariContext, string>({
+      method: 'GET',
+      path: `/get-${object}`,
+      required: { query: ['id'] },
+      filters: ({ query }) => query.get('id')!,
+      record(crmId, clari) {
+        const record = clari.tenant.crm.record(object, crmId, clari.visibleAtMs());
+        if (!record) throw new ApiError(404, `No ${object} with id ${crmId}`);
+        return record;
+      },
+    }),
+  ),
 ];
 
 function callQuery(query: URLSearchParams): CallQuery {
