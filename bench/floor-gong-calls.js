@@ -16,7 +16,7 @@ const authorization = 'Basic ' + Buffer.from(`${plan.accessKey}:${plan.accessKey
 const dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 8 });
 // The tap's gong_calls declaration reads windows of P30D (src/providers/gong/streams.ts).
 const WINDOW = Duration.fromISO('P30D');
-// Gong's paging object precedes the calls and holds no nested object (providers.md §1.4).
+// Gong's paging object precedes the calls and holds no nested object (Gong API v2, `Records` schema).
 const CURSOR = /"records"\s*:\s*\{[^{}]*"cursor"\s*:\s*"([^"]+)"/;
 
 let pages = 0;
@@ -32,7 +32,7 @@ for (let from = DateTime.fromISO(plan.start, { zone: 'utc' }); from < end; from 
       body: JSON.stringify(cursor ? { ...body, cursor } : body),
     });
     const text = await response.body.text();
-    // Gong answers 404 for a window without calls (providers.md §1.3).
+    // Gong answers 404 for a window without calls (Gong API v2, POST /v2/calls/extensive).
     if (response.statusCode === 404) break;
     if (response.statusCode !== 200) throw new Error(`HTTP ${response.statusCode}: ${text.slice(0, 200)}`);
     pages++;

@@ -22,8 +22,8 @@ const GNU_TIME = '/usr/bin/time';
 
 /**
  * The three simulated APIs on loopback, in this process (the measured tap runs in its own). Clari's
- * sandbox answers a seeded share of requests with 502 by default (providers.md §2.2, worse for large
- * pages); `clariFlaky502` keeps that, otherwise it is off so pacing and request counts measure the
+ * sandbox answers a seeded share of requests with 502 by default (docs/sources.md#clari-copilot-rate-limits,
+ * worse for large pages); `clariFlaky502` keeps that, otherwise it is off so pacing and request counts measure the
  * tap, not its retries (the fault suites cover those).
  */
 export function startBenchSandbox({ scale = 1, unlimited = false, seed = 7, clariFlaky502 = false, now } = {}) {

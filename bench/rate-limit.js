@@ -8,8 +8,8 @@ import { figure, formatNumber, formatSection, isMain, markdownTable, runTap, san
 const GOAL = 1.05;
 
 /**
- * Each case is a backfill of about 25–35 s: Gong's calls with their transcripts (providers.md §1.3:
- * 3 requests/s) and Clari Copilot's calls with one /call-details request each (§2.2: 10/s).
+ * Each case is a backfill of about 25–35 s: Gong's calls with their transcripts (Gong API v2 "Limits":
+ * 3 requests/s) and Clari Copilot's calls with one /call-details request each (Clari Copilot OpenAPI "Rate limit": 10/s).
  */
 const CASES = [
   { provider: 'gong', prefix: 'gong', perSecond: 3, scale: 15, days: 89, streams: ['gong_calls', 'gong_transcripts'] },

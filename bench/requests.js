@@ -1,6 +1,6 @@
 // Request economy, counted by the sandbox:
 //  1. A backfill of calls with their transcripts (Gong) or details (Clari Copilot) against the floor:
-//     ceil(N / 100) per paged endpoint (pages of 100: providers.md §1.4, §2.3) and per batch of 100
+//     ceil(N / 100) per paged endpoint (pages of 100: docs/sources.md#gong-paging, #clari-copilot-paging) and per batch of 100
 //     transcript ids, one request per call for Clari details. 1.00× is the least any client can send.
 //     The scales are not whole numbers, so windows end on partial pages as real histories do.
 //  2. Gong calls read in the tap's 30-day windows vs the same calls as one range.
@@ -31,7 +31,7 @@ const CASES = [
     scale: 2.3,
     streams: ['clari_copilot_calls', 'clari_copilot_call_details'],
     endpoints: { list: '/calls', child: '/call-details' },
-    // Calls are listed in pages; /call-details takes one id per request (providers.md §2.4), for the processed calls.
+    // Calls are listed in pages; /call-details takes one id per request (Clari Copilot OpenAPI, GET /call-details), for the processed calls.
     floor: (records) => ({ list: ceilPages(records.clari_copilot_calls), child: records.clari_copilot_call_details }),
     perThousandOf: 'clari_copilot_calls',
   },

@@ -50,7 +50,7 @@ const SCHEMA = {
   },
 };
 
-/** SCHEMA's columns as the target types them (DESIGN.md §5), for DuckDB reading the Singer lines itself. */
+/** SCHEMA's columns as the target types them (README.md#the-duckdb-target), for DuckDB reading the Singer lines itself. */
 const RECORD_STRUCT =
   'STRUCT(id VARCHAR, title VARCHAR, started TIMESTAMPTZ, scheduled TIMESTAMPTZ, duration BIGINT, url VARCHAR, direction VARCHAR, scope VARCHAR, ' +
   'language VARCHAR, workspaceId VARCHAR, primaryUserId VARCHAR, isPrivate BOOLEAN, sentiment DOUBLE, parties JSON, context JSON)';
@@ -65,7 +65,7 @@ function* callRecords(rows) {
     const offset = OFFSETS[i % OFFSETS.length];
     const started = START.plus({ minutes: i * 7 }).setZone(`UTC${offset === '+00:00' ? '' : offset}`);
     yield {
-      // Gong ids are 19–20 digits (providers.md §1.5); keep them as strings.
+      // Gong ids are 19–20 digits (docs/sources.md#gong-records); keep them as strings.
       id: String(7_000_000_000_000_000_000n + BigInt(i) * 7919n),
       title: `Call ${i} with Account ${Math.floor(next() * 5000)} about renewal`,
       started: started.toISO(),

@@ -3,7 +3,7 @@ import { SyncError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { formatInstant, parseInstant } from './state.js';
 
-/** `day`: UTC days (Gong, providers.md §1.3); `week`: weeks from Sunday 00:00 GMT (Clari Copilot, §2.2). */
+/** `day`: UTC days (Gong, docs/sources.md#gong-rate-limits); `week`: weeks from Sunday 00:00 GMT (Clari Copilot OpenAPI, "Rate limit"). */
 export type QuotaPeriod = 'day' | 'week';
 
 /** A provider's request budget per period, declared by the provider. */

@@ -3,7 +3,7 @@ import type { ProviderDefinition } from '../core/definitions.js';
 import type { JsonRecord } from './messages.js';
 import { PACKAGE } from '../util/package.js';
 
-/** Meltano's capability names for what tap-convo supports (protocols.md §2.2). */
+/** Meltano's capability names for what tap-convo supports (meltano/sdk singer_sdk/helpers/capabilities.py). */
 export const CAPABILITIES = ['catalog', 'discover', 'state', 'about', 'test', 'activate-version', 'structured-logging'] as const;
 
 export interface About {

@@ -73,7 +73,7 @@ const systemClock: MillisClock = () => DateTime.utc().toMillis();
  * not use) keeps no required settings of its own, because Airbyte's form fills in defaults and would
  * otherwise demand credentials for it; tap-convo checks a block's credentials itself once it holds
  * any. `additionalProperties` is left open: the protocol allows unknown properties everywhere
- * (protocols.md §3.1), and a config saved by a newer release must still load in the form.
+ * (https://docs.airbyte.com/understanding-airbyte/airbyte-protocol), and a config saved by a newer release must still load in the form.
  */
 export function connectionSpecification(settings: JsonRecord): JsonRecord {
   return airbyteSchema(settings, true);
@@ -217,7 +217,7 @@ export interface TranslatedCatalog {
  * Turns Airbyte's configured catalog into the engine's catalog. A stream is selected by being there;
  * `full_refresh` reads it as FULL_TABLE; fields left out of its `json_schema` (Airbyte's column
  * selection) are deselected. Streams tap-convo does not know are left for the caller to report:
- * protocols.md §3.3, a schema mismatch must not fail the sync.
+ * in the Airbyte protocol (docs/sources.md#airbyte) a schema mismatch must not fail the sync.
  */
 export function translateConfiguredCatalog(document: unknown, providers: readonly ProviderDefinition[], source: string): TranslatedCatalog {
   const problem = checkConfiguredCatalog(document);
@@ -260,7 +260,7 @@ function catalogEntryFor(configured: ConfiguredStream, provider: ProviderDefinit
 
 /**
  * Encodes the engine's events as Airbyte messages, keeping the per-stream state rules
- * (protocols.md §3.4): one STATE of type STREAM per stream whose bookmark moved, each counting the
+ * (Airbyte protocol, "State"; docs/sources.md#airbyte): one STATE of type STREAM per stream whose bookmark moved, each counting the
  * records sent since that stream's last STATE; an (empty) STATE for every stream that completes
  * without one; never the same state twice in a row for a stream.
  */

@@ -92,7 +92,7 @@ function requireVersion(message: Envelope, type: string, stream: string): number
 
 /**
  * Decodes one stdin line into a Singer message, checking the envelope of each type against
- * protocols.md §1.2. `type` is matched case-insensitively, as the Singer spec says; a type we do
+ * https://hub.meltano.com/singer/spec. `type` is matched case-insensitively, as the Singer spec says; a type we do
  * not know (BATCH, or another extension) gives undefined and a debug line, as Singer targets skip
  * them. A repeated key keeps its last value, as in JSON.parse (see ReadRecordMessage). Throws
  * SingerLineError naming the problem.

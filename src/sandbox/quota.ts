@@ -3,7 +3,8 @@ import { quotaWindowStart, type QuotaPeriod } from '../core/quota.js';
 
 /**
  * Counts requests per period of the sandbox clock and refuses them once the period's budget is spent:
- * Gong's 10,000 a UTC day (providers.md §1.3), Clari's 100,000 a week from Sunday 00:00 GMT (§2.2).
+ * Gong's 10,000 a UTC day (docs/sources.md#gong-rate-limits), Clari's 100,000 a week from Sunday 00:00 GMT
+ * (Clari Copilot OpenAPI, "Rate limit").
  */
 export class PeriodQuota {
   private periodStartMs = Number.NEGATIVE_INFINITY;

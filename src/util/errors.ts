@@ -1,6 +1,6 @@
 import { constants } from 'node:os';
 
-/** Exit codes of the contract (DESIGN.md §1). */
+/** Exit codes of the contract (README.md#commands). */
 export const EXIT_OK = 0;
 export const EXIT_SYNC_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;

@@ -1,6 +1,6 @@
 /**
  * An integer literal too long to be exact as a double. Gong ids reach 20 digits and some arrive as
- * bare JSON numbers (providers.md §1.5), so such values must never pass through `Number`. The
+ * bare JSON numbers (docs/sources.md#gong-records), so such values must never pass through `Number`. The
  * lookbehind keeps the digits of a fraction or an exponent (`1.5`, `2e17`) out of the match; a
  * match can still lie inside a string, which `quotesFlip` tells.
  */

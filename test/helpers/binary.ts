@@ -120,7 +120,7 @@ export function secretsOf(config: Record<string, unknown>): string[] {
   return SECRET_SETTINGS.map((path) => path.reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), config)).filter(isSecretValue);
 }
 
-/** Every credential in `TAP_CONVO_<SETTING>` variables (DESIGN.md §1: nested settings joined with `__`). */
+/** Every credential in `TAP_CONVO_<SETTING>` variables (README.md#commands: nested settings joined with `__`). */
 export function secretsOfEnv(env: NodeJS.ProcessEnv): string[] {
   return SECRET_SETTINGS.map((path) => env[`TAP_CONVO_${path.join('__').toUpperCase()}`]).filter(isSecretValue);
 }
@@ -148,7 +148,7 @@ function readConfigQuietly(path: string): Record<string, unknown> | undefined {
 }
 
 /**
- * stdout without Airbyte CONTROL messages: protocols.md §3 — a connector hands the platform its
+ * stdout without Airbyte CONTROL messages (docs/sources.md#airbyte): a connector hands the platform its
  * rotated config (credentials included) in CONNECTOR_CONFIG control messages, by design.
  */
 function withoutConfigMessages(stdout: string): string {

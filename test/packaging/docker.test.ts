@@ -9,7 +9,7 @@ import { airbyteProblems } from '../protocol/airbyte-messages.js';
 
 /**
  * No Docker engine runs here, so the Dockerfile is read and held to Airbyte's image conventions
- * (protocols.md §3.6), and its exact entrypoint command is run with the image's paths mapped onto
+ * (https://docs.airbyte.com/understanding-airbyte/airbyte-protocol-docker), and its exact entrypoint command is run with the image's paths mapped onto
  * this checkout.
  */
 interface Instruction {

@@ -52,7 +52,7 @@ function kindOf(schema: JsonRecord): string {
 /**
  * The Meltano settings a JSON Schema implies: dotted names for nested settings, secrets sensitive.
  * A nested (provider) setting carries no default: Meltano passes every default, and a provider block
- * present is a provider synced (DESIGN.md §2).
+ * present is a provider synced (README.md#configuration).
  */
 function expectedSettings(schema: JsonRecord, prefix: string[] = []): Setting[] {
   return Object.entries(schema.properties as Record<string, JsonRecord>).flatMap(([name, property]) => {

@@ -53,7 +53,7 @@ export function configuredCatalogProblems(catalog: unknown): string[] {
 
 /**
  * Each stream's statuses in order must read STARTED, an optional RUNNING, then COMPLETE or
- * INCOMPLETE — or a lone INCOMPLETE for a stream that never started (protocols.md §3.5).
+ * INCOMPLETE — or a lone INCOMPLETE for a stream that never started (Airbyte protocol `AirbyteStreamStatus`; docs/sources.md#airbyte).
  */
 export function statusProblems(messages: readonly Message[]): string[] {
   const byStream = new Map<string, string[]>();

@@ -148,7 +148,7 @@ describe('Four/Four against the sandbox', () => {
     expect(log[refused + 1]).toMatchObject({ method: 'POST', path: '/oauth/token', status: 200 });
     expect(log[refused + 2]).toMatchObject({ path: '/odata/Contacts', query: log[refused]!.query, status: 200 });
     expect(log.filter((e) => e.path === '/oauth/token')).toHaveLength(2);
-    // providers.md §3.2: the refresh grant with the client credentials in the form (AMP).
+    // docs/sources.md#fourfour-authentication: the refresh grant with the client credentials in the form (AMP).
     const form = new URLSearchParams(String(log[refused + 1]!.body));
     expect(Object.fromEntries(form)).toEqual({ grant_type: 'refresh_token', refresh_token: run.persisted[0]!.refresh_token, client_id: 'ff-sandbox-client', client_secret: 'ff-sandbox-client-secret' });
     // Each rotated refresh token was handed over to be saved, and none reached the log.

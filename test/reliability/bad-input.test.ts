@@ -9,7 +9,7 @@ import { validator } from '../../src/util/schema.js';
 
 /**
  * Issue 7, bad-input corpus: every case runs the real binary and must end with the exit code of the
- * contract (DESIGN.md §1), one CRITICAL line naming what to fix, no stack trace, no secret
+ * contract (README.md#commands), one CRITICAL line naming what to fix, no stack trace, no secret
  * (runBinary scans every run), and nothing lost.
  */
 
@@ -20,7 +20,7 @@ type Expectation =
   | { exit: 1; critical: RegExp }
   /** Airbyte read/discover: a TRACE ERROR with failure_type config_error saying the same as the CRITICAL line. */
   | { exit: 2; trace: RegExp }
-  /** Airbyte check: a FAILED CONNECTION_STATUS is its answer to bad config (protocols.md §3.1), exit 0. */
+  /** Airbyte check: a FAILED CONNECTION_STATUS is its answer to bad config (docs/sources.md#airbyte), exit 0. */
   | { exit: 0; status: RegExp }
   /** Input that is odd but valid: exit 0 and no error line. */
   | { exit: 0 };
@@ -95,7 +95,7 @@ const tapCases: BadInputCase[] = [
   { name: 'half a credential pair', args: () => ['--config', file('half.json', { gong: { access_key: 'gong-key-7f3a' } })], expect: { exit: 2, critical: /^CRITICAL config: gong\.access_key_secret is required when gong\.access_key is set$/ } },
   { name: 'two kinds of credentials', args: () => ['--config', gongConfig({}, { access_token: 'gong-token-c4d2' })], expect: { exit: 2, critical: /^CRITICAL config: gong: set only one kind of credentials/ } },
   { name: 'no provider at all', args: () => ['--config', file('no-provider.json', { start_date: '2026-01-01T00:00:00Z' })], expect: { exit: 2, critical: /^CRITICAL config: no provider is configured; add a block for one of gong, clari_copilot, fourfour$/ } },
-  // base_url and token_url: credentials travel only over https, except to loopback (DESIGN.md §2)
+  // base_url and token_url: credentials travel only over https, except to loopback (README.md#configuration)
   { name: 'plain-http base_url on a public host', args: () => ['--config', gongConfig({}, { base_url: 'http://api.gong.io' })], expect: { exit: 2, critical: /^CRITICAL config: gong\.base_url must use https \(plain http is allowed only for loopback hosts such as 127\.0\.0\.1\)$/ } },
   { name: 'plain-http base_url on a host dressed as loopback', args: () => ['--config', gongConfig({}, { base_url: 'http://127.0.0.1.example.com/gong' })], expect: { exit: 2, critical: /^CRITICAL config: gong\.base_url must use https/ } },
   { name: 'base_url that is not a URL', args: () => ['--config', gongConfig({}, { base_url: 'api.gong.io' })], expect: { exit: 2, critical: /^CRITICAL config: gong\.base_url must be a valid uri$/ } },
@@ -130,7 +130,7 @@ const tapCases: BadInputCase[] = [
   { name: 'state in a flat shape of another tap', args: () => ['--config', ok(), '--state', file('state-flat.json', { gong_calls: { started: '2026-05-01T00:00:00Z' } })], expect: { exit: 2, critical: /^CRITICAL state .*: has no "bookmarks" object/ } },
   { name: 'bookmark that is a bare date', args: () => ['--config', ok(), '--state', file('state-bare.json', { bookmarks: { gong_calls: '2026-05-01' } })], expect: { exit: 2, critical: /^CRITICAL state .*: bookmark of gong_calls must be an object/ } },
   { name: 'bookmark value that is not a date-time', args: () => ['--config', ok(), '--state', file('state-words.json', { bookmarks: { gong_calls: { ...BOOKMARK, replication_key_value: 'last tuesday' } } })], expect: { exit: 2, critical: /^CRITICAL state .*: bookmark of gong_calls has replication_key_value "last tuesday", not a date-time/ } },
-  // State shapes that are valid: kept whole, never dropped (DESIGN.md §4: any earlier release's state is accepted)
+  // State shapes that are valid: kept whole, never dropped (the state contract: any earlier release's state is accepted)
   ...(
     [
       ['a bookmark of another stream', { bookmarks: { gong_calls: BOOKMARK, other_tap_stream: { replication_key: 'updated', replication_key_value: '2025-01-01T00:00:00Z' } } }],
@@ -273,7 +273,7 @@ async function runCase(testCase: BadInputCase): Promise<BinaryRun> {
     // Rejected input stops before the first message: there is no STATE that could pass undelivered data.
     if (expectation.exit === 2) expect(run.stdout).toBe('');
   } else if ('trace' in expectation) {
-    // protocols.md §3.1: every stdout line is an Airbyte message.
+    // https://docs.airbyte.com/understanding-airbyte/airbyte-protocol: every stdout line is an Airbyte message.
     const traces = run.lines.filter((line) => line.type === 'TRACE') as Array<{ trace: { type: string; error: { message: string; failure_type: string } } }>;
     expect(traces.map((t) => t.trace.type)).toEqual(['ERROR']);
     expect(traces[0]!.trace.error.failure_type).toBe('config_error');

@@ -57,7 +57,7 @@ describe('Clari Copilot sandbox', () => {
   });
   afterAll(() => h.server.close());
 
-  describe('authentication (providers.md §2.1)', () => {
+  describe('authentication (docs/sources.md#clari-copilot-authentication)', () => {
     it('answers 401 with the observed body when either header is missing, on every read endpoint', async () => {
       for (const path of READ_PATHS) {
         const partial: Array<Record<string, string>> = [{}, { 'X-Api-Key': CLARI_COPILOT_SANDBOX_API_KEY }, { 'X-Api-Password': CLARI_COPILOT_SANDBOX_API_PASSWORD }];
@@ -90,7 +90,7 @@ describe('Clari Copilot sandbox', () => {
     });
   });
 
-  describe('GET /calls: envelope and paging (providers.md §2.3)', () => {
+  describe('GET /calls: envelope and paging (docs/sources.md#clari-copilot-paging)', () => {
     it('serves 25 calls by default, newest first, with pagination in the fixture key order', async () => {
       const { status, body } = await get(`${h.base}/calls`);
       expect(status).toBe(200);
@@ -293,7 +293,7 @@ describe('Clari Copilot sandbox', () => {
     });
   });
 
-  describe('a timeline driven by the injected clock (providers.md §2.4 caveat)', () => {
+  describe('a timeline driven by the injected clock (Clari Copilot OpenAPI, GET /calls filterModifiedGt)', () => {
     it('moves last_modified_time when the status changes', async () => {
       const local = await harness();
       try {

@@ -225,7 +225,7 @@ describe('simulated Gong API', () => {
       const media = await call(h.base, 'POST', '/v2/calls/extensive', { body: { filter, contentSelector: { exposedFields: { media: true } } } });
       const urls = list(media, 'calls').map((record) => record.media as { audioUrl: string; videoUrl: string | null });
       expect(urls.every((url) => url.audioUrl.startsWith('https://'))).toBe(true);
-      // providers.md §1.5: media URLs stay valid 8 hours.
+      // Gong API v2, POST /v2/calls/extensive: media URLs stay valid 8 hours.
       expect(new URL(urls[0]!.audioUrl).searchParams.get('Expires')).toBe(String(START.plus({ hours: 8 }).toSeconds()));
       expect(urls.some((url) => url.videoUrl === null)).toBe(true);
     });

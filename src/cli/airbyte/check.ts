@@ -13,7 +13,7 @@ export const describe = 'Airbyte: check the config and credentials with one chea
 export const builder = (yargs: Argv): Argv<AirbyteArgs> => airbyteOptions(yargs, { config: true });
 
 /**
- * protocols.md §3.1: a config or credential the user must fix is a FAILED status saying what to fix;
+ * Airbyte protocol (docs/sources.md#airbyte): a config or credential the user must fix is a FAILED status saying what to fix;
  * only a fault of tap-convo itself becomes an error trace.
  */
 export async function handler(args: AirbyteArgs): Promise<void> {

@@ -39,9 +39,9 @@ export interface AirbyteSession {
 }
 
 /**
- * Runs an Airbyte command: every line on stdout is an Airbyte message, logs included (protocols.md
- * §3.1). A failure is reported as a TRACE ERROR with its failure_type, then as the contract's CRITICAL
- * line on stderr and exit code (DESIGN.md §1).
+ * Runs an Airbyte command: every line on stdout is an Airbyte message, logs included (see
+ * docs/sources.md#airbyte). A failure is reported as a TRACE ERROR with its failure_type, then as the contract's CRITICAL
+ * line on stderr and exit code (README.md#commands).
  */
 export function runAirbyte(level: LogLevel, body: (session: AirbyteSession) => Promise<void>): Promise<never> {
   return runCommand(level, async () => {
@@ -74,7 +74,7 @@ export interface PlatformConfig {
 
 /**
  * Reads the config Airbyte passes. Its form fills every provider block with that provider's defaults,
- * even for providers the user left out, and tap-convo syncs every block present (DESIGN.md §2); so a
+ * even for providers the user left out, and tap-convo syncs every block present (README.md#configuration); so a
  * block holding no credential at all is dropped. The engine loads configs from files, so a trimmed
  * config goes to a private temporary file for the run.
  */

@@ -22,7 +22,7 @@ export function streamNameOf(entitySet: string): string {
 /**
  * The first request of an entity set. The query is written out here because OData's URL grammar
  * reads only `%20` as a space (OData 4.01 URL conventions, ABNF `RWS`), while URLSearchParams would send `+`.
- * providers.md §3.4: `<field> ge <instant>` filters, bounded above by the window end so a record
+ * docs/sources.md#fourfour-paging-and-filters: `<field> ge <instant>` filters, bounded above by the window end so a record
  * changed during the sync is left for the next run, and `$orderby` so each page may be bookmarked.
  */
 export function entitySetPath(entitySet: string, since: string | undefined, window: SyncWindow | undefined): string {
@@ -35,7 +35,7 @@ export function entitySetPath(entitySet: string, since: string | undefined, wind
   return `/odata/${entitySet}` + (query ? `?${query}` : '');
 }
 
-/** providers.md §3.4 (open question 11): AMP's fixtures spell the link `@nextLink`, FF-REF `@odata.nextLink`. */
+/** docs/sources.md#fourfour-paging-and-filters: AMP's fixtures spell the link `@nextLink`, fourfour.ai `@odata.nextLink`. */
 const followNextLink = nextLink(['@odata.nextLink', '@nextLink']);
 
 /**

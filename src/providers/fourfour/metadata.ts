@@ -126,7 +126,7 @@ export function csdlToJsonSchemas(xml: string): Map<string, JsonSchema> {
 
 /**
  * Reads `<service root>/$metadata` through the provider's client (its retries and rate limit) and
- * converts it. providers.md §3.1: it needs no auth, so it is sent without, and no token is spent
+ * converts it. https://help.alchemer.com/help/odata-api-reference: it needs no auth, so it is sent without, and no token is spent
  * (or rotated) to describe the API. A non-2xx answer rejects with the client's HttpStatusError.
  */
 export async function fetchEntitySetSchemas(send: (request: HttpRequest) => Promise<HttpResponse>, serviceRoot: string): Promise<Map<string, JsonSchema>> {

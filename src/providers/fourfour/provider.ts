@@ -23,7 +23,7 @@ export const fourfour: ProviderDefinition<FourfourConfig> = {
   key: 'fourfour',
   title: 'Four/Four',
   defaultBaseUrl: DEFAULT_BASE_URL,
-  // providers.md §3.4: no published limit; the client still honours 429 + Retry-After.
+  // https://fourfour.ai/developers/api: no published limit; the client still honours 429 + Retry-After.
   defaultRequestsPerSecond: 10,
   settings: providerBlock(
     'Four/Four',
@@ -44,12 +44,12 @@ export const fourfour: ProviderDefinition<FourfourConfig> = {
     if (config.access_token) return bearerAuth(config.access_token);
     return oauthRefreshAuth({
       provider: 'Four/Four',
-      // providers.md §3.2: the token URL sits on the API host.
+      // docs/sources.md#fourfour-authentication: the token URL sits on the API host.
       tokenUrl: config.token_url ?? `${baseUrlOf(config)}/oauth/token`,
       clientId: config.client_id!,
       clientSecret: config.client_secret!,
       refreshToken: config.refresh_token!,
-      // providers.md §3.2: AMP's client sends the client credentials as request parameters.
+      // docs/sources.md#fourfour-authentication: AMP's client sends the client credentials as request parameters.
       clientAuth: 'body',
       onRotate: (refreshToken) => context.persistConfig({ refresh_token: refreshToken }),
       ensureRotationSavable: () => context.ensurePersistable?.(['refresh_token']),
@@ -60,7 +60,7 @@ export const fourfour: ProviderDefinition<FourfourConfig> = {
     config.access_token
       ? 'check fourfour.access_token (OAuth access tokens last one day, personal tokens one year)'
       : 'check fourfour.client_id, fourfour.client_secret and fourfour.refresh_token',
-  // providers.md §3.1: the user and workspace the token belongs to.
+  // https://help.alchemer.com/help/odata-api-reference: the user and workspace the token belongs to.
   check: { method: 'GET', path: '/odata/me' },
   async discoverSchemas(config, send, logger) {
     const bySet = await fetchEntitySetSchemas(send, `${baseUrlOf(config)}/odata`);
@@ -71,7 +71,7 @@ export const fourfour: ProviderDefinition<FourfourConfig> = {
         logger.warn(`Four/Four: $metadata has no entity set ${entitySet}; ${streamNameOf(entitySet)} keeps its built-in schema`);
         continue;
       }
-      // providers.md §6.12: sources disagree on the filter field (created_at or created), so say when $metadata lacks it.
+      // docs/sources.md#fourfour-paging-and-filters: sources disagree on the filter field (created_at or created), so say when $metadata lacks it.
       if (since && !(since in (schema.properties as object))) {
         logger.warn(`Four/Four: $metadata declares no field ${since} on ${entitySet}, which ${streamNameOf(entitySet)} is filtered and bookmarked on`);
       }

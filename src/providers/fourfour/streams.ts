@@ -3,8 +3,8 @@ import { entitySetPath, streamNameOf } from './hooks.js';
 import type { FourfourConfig } from './provider.js';
 
 /**
- * The 21 OData entity sets (providers.md §3.3) and the field each is filtered on, as AMP's
- * `objectSinceField` has it (§3.4); sets without one have no such field and are read whole.
+ * The 21 OData entity sets (docs/sources.md#fourfour-service) and the field each is filtered on, as AMP's
+ * `objectSinceField` has it (docs/sources.md#fourfour-paging-and-filters); sets without one have no such field and are read whole.
  */
 export const ENTITY_SETS: ReadonlyArray<{ entitySet: string; since?: 'created_at' | 'updated' }> = [
   { entitySet: 'Insights', since: 'created_at' },
@@ -38,11 +38,11 @@ export const DEFAULT_LOOKBACK = 'PT5M';
 
 export const fourfourStreams: StreamDefinition<FourfourConfig>[] = ENTITY_SETS.map(({ entitySet, since }) => ({
   name: streamNameOf(entitySet),
-  // providers.md §3.3: `id` is the OData key in every fixture.
+  // docs/sources.md#fourfour-service: `id` is the OData key in every fixture.
   primaryKey: ['id'],
   replicationKey: since,
   request: ({ window }) => ({ method: 'GET', path: entitySetPath(entitySet, since, window) }),
-  // providers.md §3.4: records are in `value`.
+  // docs/sources.md#fourfour-paging-and-filters: records are in `value`.
   recordsAt: ['value'],
   // `$orderby` on the filter field keeps pages in bookmark order.
   ...(since ? { incremental: { sorted: true, lookback: (config) => config.lookback ?? DEFAULT_LOOKBACK } } : {}),

@@ -20,17 +20,17 @@ export interface GongConfig extends ProviderConfig {
   daily_request_quota?: number;
 }
 
-/** providers.md §1.3: 10,000 API calls per day by default; Gong support can raise it. */
+/** Gong API v2 reference, "Limits": 10,000 API calls per day by default; Gong support can raise it. */
 const DAILY_REQUEST_QUOTA = 10_000;
 
-/** OAuth tenants learn their regional API host from the token answer (providers.md §1.1). */
+/** OAuth tenants learn their regional API host from the token answer (api_base_url_for_customer: docs/sources.md#gong-authentication). */
 const tenantBaseUrls = new WeakMap<GongConfig, string>();
 
 export const gong: ProviderDefinition<GongConfig> = {
   key: 'gong',
   title: 'Gong',
   defaultBaseUrl: 'https://api.gong.io',
-  // providers.md §1.3: 3 calls per second by default.
+  // Gong API v2 reference, "Limits": 3 calls per second by default.
   defaultRequestsPerSecond: 3,
   settings: providerBlock(
     'Gong',
@@ -62,7 +62,7 @@ export const gong: ProviderDefinition<GongConfig> = {
       clientId: config.client_id!,
       clientSecret: config.client_secret!,
       refreshToken: config.refresh_token!,
-      // providers.md §1.2: refresh uses HTTP Basic client authentication.
+      // docs/sources.md#gong-authentication: refresh uses HTTP Basic client authentication.
       clientAuth: 'basic',
       onRotate: (refreshToken) => context.persistConfig({ refresh_token: refreshToken }),
       ensureRotationSavable: () => context.ensurePersistable?.(['refresh_token']),

@@ -5,7 +5,7 @@ import type { Random } from '../random.js';
  * the `$metadata` entry and the generated value, so the schema and the data can never disagree.
  */
 
-/** providers.md §3.3: the 21 entity sets AMP reads and FF-REF lists, in that order. */
+/** docs/sources.md#fourfour-service: the 21 entity sets AMP reads and fourfour.ai/developers/api lists, in that order. */
 export const ENTITY_SET_NAMES = [
   'Insights', 'Topics', 'TopicModels', 'Conversations', 'Fragments', 'Participants',
   'Accounts', 'Contacts', 'Cases', 'Calls', 'Owners', 'Opportunities', 'Leads', 'CalendarEvents',

@@ -44,8 +44,8 @@ import {
 } from './vocabulary.js';
 
 /**
- * The 21 Four/Four entity sets as data. providers.md §3.3 knows the fields of Contacts and Leads only
- * (from AMP fixtures); the other 19 are this sandbox's design: snake_case like the known ones, `id`
+ * The 21 Four/Four entity sets as data. Samples exist for the fields of Contacts and Leads only
+ * (AMP fixtures, docs/sources.md#fourfour-service); the other 19 are this sandbox's design: snake_case like the known ones, `id`
  * keys, foreign keys between sets, `created_at` on the sets AMP filters by it and `created` + `updated`
  * on the CRM and tracker sets (§3.4), and no change field on the five full-table sets.
  */
@@ -85,7 +85,7 @@ export const COMPLEX_TYPES: Record<string, ComplexTypeDefinition> = {
   },
 };
 
-/** The `me` singleton: the user and workspace a token belongs to (providers.md §3.1; the shape is unpublished). */
+/** The `me` singleton: the user and workspace a token belongs to (https://help.alchemer.com/help/odata-api-reference; the shape is unpublished). */
 export const CURRENT_USER_TYPE = {
   name: 'CurrentUser',
   properties: {
@@ -98,7 +98,7 @@ export const CURRENT_USER_TYPE = {
 } as const satisfies ComplexTypeDefinition & { name: string };
 
 export const ENTITY_SETS: Record<EntitySetName, EntitySetDefinition> = {
-  // providers.md §6.12: AMP filters Insights on created_at, FF-REF's examples on created; AMP's name is used.
+  // docs/sources.md#fourfour-paging-and-filters: AMP filters Insights on created_at, fourfour.ai's examples on created; AMP's name is used.
   Insights: {
     entityType: 'Insight',
     layout: { kind: 'series', count: 600, history: 'P90D' },
@@ -319,7 +319,7 @@ export const ENTITY_SETS: Record<EntitySetName, EntitySetDefinition> = {
       updated: updatedTime(),
     },
   },
-  // providers.md §3.3: field list from AMP's leads.json fixture; annual_revenue is a number,
+  // Field list from AMP's leads.json fixture (docs/sources.md#fourfour-service); annual_revenue is a number,
   // number_of_employees an integer that reaches Int64 range in the fixture.
   Leads: {
     entityType: 'Lead',

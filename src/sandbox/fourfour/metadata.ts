@@ -2,7 +2,7 @@ import { ENTITY_SET_NAMES, NAMESPACE, type ComplexTypeDefinition, type EntitySet
 import { COMPLEX_TYPES, CURRENT_USER_TYPE, ENTITY_SETS } from './entity-sets.js';
 
 /**
- * `GET /odata/$metadata` (providers.md §3.1: full schema, no auth): an OData v4 CSDL XML document
+ * `GET /odata/$metadata` (https://help.alchemer.com/help/odata-api-reference: full schema, no auth): an OData v4 CSDL XML document
  * generated from the same entity-set table the records come from.
  */
 export function metadataDocument(): string {

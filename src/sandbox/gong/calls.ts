@@ -27,7 +27,7 @@ interface PartyDraft {
   crmContactId?: string;
 }
 
-// providers.md §1.5 (metaData enums) and the AMP webhook fixture (nulls for absent values).
+// Gong API v2, POST /v2/calls/extensive (metaData enums) and the AMP webhook fixture (nulls for absent values).
 const CONFERENCE_SYSTEMS: Record<string, string> = {
   Zoom: 'https://zoom.us/j/',
   'Google Meet': 'https://meet.google.com/',
@@ -57,7 +57,7 @@ const OUTCOMES = [
 ];
 const COMMENTS = ['Great discovery question here', 'We should follow up on this', 'Listen to how the objection was handled', 'Pricing came up early'];
 const VIDEO_ACTIVITIES = ['Browser', 'Shared screen', 'Face time', 'Presentation'];
-const MEDIA_URL_LIFETIME = { hours: 8 }; // providers.md §1.5: media URLs are valid for 8 hours
+const MEDIA_URL_LIFETIME = { hours: 8 }; // Gong API v2, POST /v2/calls/extensive: media URLs are valid for 8 hours
 
 export function callFrame(data: GongData, index: number): CallFrame {
   const random = rngFor(data.seed, 'gong', 'call', index);
@@ -104,7 +104,7 @@ export function callFrame(data: GongData, index: number): CallFrame {
 
 /**
  * `POST /v2/calls/extensive` record: `metaData` plus each section the selector asks for
- * (providers.md §1.5). Sections are drawn from their own generators, so a call reads the same
+ * (Gong API v2, POST /v2/calls/extensive). Sections are drawn from their own generators, so a call reads the same
  * whatever else is selected. `requestMs` dates the 8-hour media URLs.
  */
 export function callRecord(data: GongData, index: number, sections: SectionChoice, requestMs: number): GongRecord {
@@ -203,7 +203,7 @@ function partyRecord(data: GongData, frame: CallFrame, party: PartyDraft, contex
   return Object.fromEntries(PARTY_KEYS.flatMap((key) => (values[key] === undefined ? [] : [[key, values[key]]])));
 }
 
-/** CRM objects linked to the call: the prospect's Account and, on most calls, an Opportunity (providers.md §1.5 `context[]`). */
+/** CRM objects linked to the call: the prospect's Account and, on most calls, an Opportunity (Gong API v2, POST /v2/calls/extensive `context[]`). */
 function crmContext(data: GongData, frame: CallFrame, detail: 'Basic' | 'Extended', timings: readonly ContextTiming[]): GongRecord[] {
   if (!frame.customer) return [];
   const random = rngFor(data.seed, 'gong', 'call-crm', frame.index);
@@ -286,7 +286,7 @@ function contentSection(data: GongData, frame: CallFrame, speakers: ReturnType<t
   const content: GongRecord = {};
   for (const field of fields) if (field !== 'trackerOccurrences') content[field] = full[field];
   if (fields.has('trackerOccurrences') && !fields.has('trackers')) content.trackers = trackers;
-  // Gong adds fields without notice (providers.md §1.3): the webhook fixture shows content.scorecardsAnswers.
+  // Gong adds fields without notice (Gong API v2, "Forward Compatibility"): the webhook fixture shows content.scorecardsAnswers.
   content.scorecardsAnswers = callScorecards(data, frame);
   return content;
 }

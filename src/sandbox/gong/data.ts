@@ -45,7 +45,7 @@ export interface FlowDefinition {
   sharedWith: readonly number[];
 }
 
-/** Fixed offsets and zones with daylight saving, so timestamps carry varied offsets (providers.md §1.5). */
+/** Fixed offsets and zones with daylight saving, so timestamps carry varied offsets (docs/sources.md#gong-records). */
 const ZONES = ['America/Los_Angeles', 'America/Denver', 'America/New_York', 'UTC', 'Europe/London', 'Europe/Berlin', 'Asia/Jerusalem', 'Asia/Kolkata', 'Australia/Sydney'];
 const TITLES = ['Account Executive', 'Enterprise Account Executive', 'Sales Development Representative', 'Customer Success Manager', 'Sales Engineer', 'Sales Manager', 'VP Sales', 'Solutions Consultant'];
 const WORKSPACE_NAMES = ['Sales', 'Customer Success', 'EMEA Sales', 'Partnerships'];
@@ -69,14 +69,14 @@ const HISTORY_OF_FLOWS = Duration.fromObject({ years: 2 });
 
 /**
  * Gong-style numeric id: 17–19 digits, so most exceed 2^53, yet all fit Gong's int64 (Java long) ids
- * (providers.md §1.5, "up to 20 digits"; the sandbox stays within int64 so ids can also appear as numbers).
+ * (Gong API v2, e.g. POST /v2/calls/extensive: "up to 20 digits"; the sandbox stays within int64 so ids can also appear as numbers).
  */
 export function gongId(random: Random): string {
   const id = digitString(random, intBetween(random, 17, 19));
   return id.length === 19 && id.startsWith('9') ? `${intBetween(random, 1, 8)}${id.slice(1)}` : id;
 }
 
-/** An int64 id written as a JSON number (answered-scorecard ids, providers.md §1.5). */
+/** An int64 id written as a JSON number (answered-scorecard ids, Gong API v2 POST /v2/stats/activity/scorecards). */
 export function int64Id(random: Random): bigint {
   return BigInt(digitString(random, 18));
 }
@@ -309,7 +309,7 @@ export class GongData {
 
   /**
    * `GET /v2/flows?flowOwnerEmail=` for one user: every Company flow, the user's Personal flows, and the
-   * flows others shared with them, which read "Shared" (providers.md §1.5; AMP flows.go).
+   * flows others shared with them, which read "Shared" (Gong API v2, GET /v2/flows; AMP providers/gong/flows.go).
    */
   flowsFor(userIndex: number, workspaceId?: string): GongRecord[] {
     const flows: GongRecord[] = [];

@@ -1,6 +1,6 @@
 /**
- * JSON with int64 numbers: Gong writes some ids as bare JSON numbers beyond 2^53 (providers.md §1.5,
- * answered scorecards). Records hold those as `bigint`; JSON.stringify cannot write them, so each is
+ * JSON with int64 numbers: Gong writes some ids as bare JSON numbers beyond 2^53 (Gong API v2,
+ * POST /v2/stats/activity/scorecards). Records hold those as `bigint`; JSON.stringify cannot write them, so each is
  * written as a marked string first and unquoted afterwards, keeping every digit.
  */
 const INT64_MARK = '\u0000int64:';

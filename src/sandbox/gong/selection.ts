@@ -3,7 +3,7 @@ import type { GongData, GongRecord } from './data.js';
 
 /** The calls filter of Gong's call endpoints, with times as epoch milliseconds. */
 export interface CallFilter {
-  /** Inclusive, on the call's start (providers.md §1.5). */
+  /** Inclusive, on the call's start (Gong API v2, GET /v2/calls and POST /v2/calls/extensive). */
   fromMs?: number;
   /** Exclusive, on the call's start. */
   toMs?: number;

@@ -2,7 +2,7 @@ import { Duration, type DateTime } from 'luxon';
 import { SlotSeries } from '../kit/series.js';
 import { intBetween, rngFor } from '../random.js';
 
-// providers.md §1.6: a call becomes readable only after Gong processes it; Gong publishes no bound
+// docs/sources.md#gong-processing-latency: a call becomes readable only after Gong processes it; Gong publishes no bound
 // (AMP PR #1064 saw "the whole day"). The sandbox draws each call's delay from this floor up to a cap.
 const MIN_PROCESSING_LATENCY = Duration.fromObject({ minutes: 5 });
 const LONGEST_CALL_SECONDS = 3600;

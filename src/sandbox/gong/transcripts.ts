@@ -19,7 +19,7 @@ const MOST_MONOLOGUES = 40;
 
 /**
  * `POST /v2/calls/transcript` record: `{callId, transcript[{speakerId, topic, sentences[{start, end, text}]}]}`
- * with times in milliseconds from the call's start (providers.md §1.5). A call where nobody spoke, or
+ * with times in milliseconds from the call's start (Gong API v2, POST /v2/calls/transcript). A call where nobody spoke, or
  * one Gong could not transcribe (about one in twelve), has an empty transcript — the reference does not
  * say whether Gong lists such calls at all; the sandbox lists them, so paging stays index-arithmetic.
  */

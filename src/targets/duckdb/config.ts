@@ -1,7 +1,7 @@
 import { InputError } from '../../util/errors.js';
 import { validator } from '../../util/schema.js';
 
-/** The target's settings (DESIGN.md §5). Only `database` is required. */
+/** The target's settings (README.md#the-duckdb-target). Only `database` is required. */
 export interface TargetConfig {
   /** DuckDB database file, created if missing; `:memory:` for a throw-away load. */
   database: string;
@@ -18,7 +18,7 @@ export interface TargetConfig {
 export type ResolvedTargetConfig = Required<TargetConfig>;
 
 /**
- * 10,000 is the Meltano SDK's batch size (peers.md §6); each commit costs a few milliseconds, so
+ * 10,000 is the Meltano SDK's batch size (meltano/sdk, `Sink.MAX_SIZE_DEFAULT`); each commit costs a few milliseconds, so
  * larger batches gain little speed and cost memory inside DuckDB.
  */
 export const DEFAULT_BATCH_SIZE_ROWS = 10_000;

@@ -30,7 +30,7 @@ export interface Column {
   type: ColumnType;
 }
 
-/** Metadata columns (Meltano SDK conventions; peers.md §4) added with `add_record_metadata`. */
+/** Metadata columns (Meltano SDK conventions; docs/sources.md#singer-and-meltano) added with `add_record_metadata`. */
 export const METADATA_COLUMNS: readonly Column[] = [
   { name: '_sdc_extracted_at', type: 'TIMESTAMPTZ' },
   { name: '_sdc_received_at', type: 'TIMESTAMPTZ' },

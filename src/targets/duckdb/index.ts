@@ -1,3 +1,3 @@
-/** The DuckDB Singer target (DESIGN.md §5): `runDuckdbTarget` is the in-process entry. */
+/** The DuckDB Singer target (README.md#the-duckdb-target): `runDuckdbTarget` is the in-process entry. */
 export { runDuckdbTarget, BadLineError, type TargetOptions, type TargetSummary } from './target.js';
 export { resolveTargetConfig, TARGET_CONFIG_SCHEMA, DEFAULT_BATCH_SIZE_ROWS, type TargetConfig, type ResolvedTargetConfig } from './config.js';

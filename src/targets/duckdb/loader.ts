@@ -109,7 +109,7 @@ export interface LoaderOptions {
  * JSON reader (`json_transform`, which keeps every digit of a 20-digit id) into typed columns and
  * merges every pending stream in one transaction: delete-then-insert on the key columns, keeping
  * the last record per key, or a plain append without keys. Target tables get no PRIMARY KEY, so
- * the ALTERs of a later SCHEMA and the merge never meet a constraint (peers.md §5).
+ * the ALTERs of a later SCHEMA and the merge never meet a constraint (docs/sources.md#duckdb).
  *
  * Appends and merges use separate connections, and each commit starts new staging tables, so the
  * next batch is appended while the last one merges: on two cores the JSON parsing and validation
@@ -249,7 +249,7 @@ export class DuckdbLoader {
 
   /**
    * ACTIVATE_VERSION: rows of the stream from older versions (or none) are gone — deleted with
-   * `hard_delete`, otherwise marked with `_sdc_deleted_at`, as MeltanoLabs' targets do (peers.md §4).
+   * `hard_delete`, otherwise marked with `_sdc_deleted_at`, as MeltanoLabs' targets do (github.com/MeltanoLabs/target-postgres).
    * Returns the rows affected, or undefined for a stream with no table yet.
    */
   async activateVersion(stream: string, version: number): Promise<number | undefined> {

@@ -200,7 +200,7 @@ async function commitBeforeBadLine(run: TargetRun, logger: Logger): Promise<void
 }
 
 /**
- * The DuckDB Singer target, in process (DESIGN.md §5). Reads Singer lines from `input`, loads
+ * The DuckDB Singer target, in process (README.md#the-duckdb-target). Reads Singer lines from `input`, loads
  * them into `config.database`, and calls `output` with each STATE line (the STATE message's JSON)
  * once every record before it is committed; what `output` returns is awaited, so it may return a
  * promise (to wait for a slow reader, or to look at the database at that moment). STATEs are

@@ -1,7 +1,7 @@
 import type { JsonSchema } from '../../protocol/messages.js';
 
 /**
- * The DuckDB column types the target creates (DESIGN.md §5). They form a lattice ordered by what
+ * The DuckDB column types the target creates (README.md#the-duckdb-target). They form a lattice ordered by what
  * a column can hold without loss; `widen` is its join, and VARCHAR, which can hold the text of any
  * JSON value, is the top. A column only ever moves up, so existing rows always survive the ALTER.
  */

@@ -209,7 +209,7 @@ describe('STATE', () => {
 });
 
 describe('type mapping', () => {
-  it('creates the DESIGN.md §5 types, widening integers beyond int64 by their values', async () => {
+  it('creates the types of README.md#the-duckdb-target, widening integers beyond int64 by their values', async () => {
     await load(db, fixtureLines('type_mapping'));
     expect(await columnTypes('type_mapping')).toEqual({
       id: 'VARCHAR',
