@@ -20,6 +20,10 @@ export interface RequestContext<C> {
   range?: SyncWindow;
   /** Set for child streams: the batch of parent records this request is for. */
   parents: readonly JsonRecord[];
+  /** Set by the runner: the instant this run reads up to (its start, or end_date), for a full-table request that needs an end. */
+  until?: DateTime;
+  /** Set by the runner when the config has a start_date, for a full-table request that needs a start. */
+  since?: DateTime;
 }
 
 /** A request relative to the provider's base URL (or an absolute URL). */
@@ -69,6 +73,7 @@ export interface StreamDefinition<C = any> {
    * across parent pages and windows, so N parents cost ⌈N / batchSize⌉ requests.
    */
   parent?: {
+    /** The stream whose records this one is read for: the root of a family, or a child of it (then this one is read full table). */
     stream: string;
     /** Parents per request (Gong transcripts: 100 call ids). */
     batchSize: number;
@@ -85,8 +90,14 @@ export interface StreamDefinition<C = any> {
      * The records this child reads are named by its parents rather than being them (Clari: the CRM
      * account a call names): each distinct reference, told apart by its `id`, is queued once per run
      * in place of the parent, and requests are batched over references. Not with oncePerVersion.
+     * `across`: the records of the stream `across` names, when set.
      */
-    references?(parent: JsonRecord): readonly JsonRecord[];
+    references?(parent: JsonRecord, across: readonly JsonRecord[]): readonly JsonRecord[];
+    /**
+     * A small full-table root stream whose records the references are drawn across (Gong coaching: each
+     * manager in each workspace), read once when the family starts: one more request.
+     */
+    across?: string;
   };
   /** Reshapes an API record; undefined drops it, a list makes it several rows (a user's periods, a folder's calls). */
   transform?(record: JsonRecord, ctx: RequestContext<C>, request: HttpRequest): JsonRecord | readonly JsonRecord[] | undefined;

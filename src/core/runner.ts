@@ -62,7 +62,10 @@ function named(error: unknown, stream: StreamDefinition): unknown {
 interface Family {
   root: StreamPlan | undefined;
   rootStream: StreamDefinition;
+  /** The selected streams below the root, each after its parent. */
   children: StreamPlan[];
+  /** Unselected streams between the root and a selected child of theirs: read for that child, never emitted. */
+  relays: StreamPlan[];
 }
 
 /**
@@ -84,6 +87,12 @@ interface ChildQueue {
   newestParent?: DateTime;
   /** For a child of references: the ids queued so far in this run. */
   referenced?: Set<string>;
+  /** A stream read only for the children below it: its records feed them and are not emitted. */
+  relay: boolean;
+  /** The records of the stream the references are drawn across (`parent.across`), read when the family starts. */
+  across?: JsonRecord[];
+  /** The queues of the streams whose parent this stream is. */
+  below: ChildQueue[];
 }
 
 /**
@@ -183,8 +192,15 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
 
     const emitters = new Map(members.map((plan) => [plan.stream.name, recordEmitter(plan, options.logger, options.recordLimit ?? Number.POSITIVE_INFINITY, versioned.includes(plan) ? version : undefined)]));
     const incrementalMembers = members.filter((p) => p.incremental);
-    const queues = family.children.map((plan) => childQueue(family, plan, emitters.get(plan.stream.name)!));
+    const queues = [...family.children, ...family.relays]
+      .sort((a, b) => depthOf(ctx.provider, a.stream) - depthOf(ctx.provider, b.stream))
+      .map((plan) => childQueue(family, plan, emitters.get(plan.stream.name) ?? recordEmitter(plan, options.logger, Number.POSITIVE_INFINITY, undefined), family.relays.includes(plan)));
+    for (const queue of queues) queue.below = queues.filter((other) => other.plan.stream.parent!.stream === queue.plan.stream.name);
     try {
+      for (const queue of queues) {
+        const across = queue.plan.stream.parent!.across;
+        if (across) queue.across = await readAll(ctx.provider.streams.find((s) => s.name === across)!, { config: ctx.config, parents: [], until: signpost, since: startDate }, ctx);
+      }
       const slices = windows(family, members);
       const range = slices[0] && { from: slices[0].from, to: slices.at(-1)!.to };
       for (const window of slices) {
@@ -289,10 +305,10 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
     state.bookmarks[plan.stream.name] = { ...bookmark, [PARENT_VERSIONS_KEY]: queue.versions.since(horizon) };
   }
 
-  function childQueue(family: Family, plan: StreamPlan, emitter: RecordEmitter): ChildQueue {
+  function childQueue(family: Family, plan: StreamPlan, emitter: RecordEmitter, relay: boolean): ChildQueue {
     const once = plan.stream.parent!.oncePerVersion && plan.incremental && family.rootStream.replicationKey;
     const versions = once ? new ParentVersions(family.rootStream.primaryKey, family.rootStream.replicationKey!, state.bookmarks[plan.stream.name]) : undefined;
-    return { plan, emitter, waiting: [], accepted: 0, delivered: 0, held: [], versions, ...(plan.stream.parent!.references ? { referenced: new Set<string>() } : {}) };
+    return { plan, emitter, waiting: [], accepted: 0, delivered: 0, held: [], versions, relay, below: [], ...(plan.stream.parent!.references ? { referenced: new Set<string>() } : {}) };
   }
 
   async function* syncWindow(
@@ -303,24 +319,27 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
     emitters: Map<string, RecordEmitter>,
     queues: readonly ChildQueue[],
   ): AsyncGenerator<SyncEvent> {
-    const acceptedBefore = queues.map((queue) => queue.accepted);
+    // The root feeds its own children; each of those feeds the streams below it.
+    const fed = queues.filter((queue) => queue.plan.stream.parent!.stream === family.rootStream.name);
+    const acceptedBefore = fed.map((queue) => queue.accepted);
     for (let attempt = 1; ; attempt++) {
       try {
         const root = family.root ? emitters.get(family.root.stream.name) : undefined;
-        const context: RequestContext<ProviderConfig> = { config: run.config, window, range, parents: [] };
+        const context: RequestContext<ProviderConfig> = { config: run.config, window, range, parents: [], until: signpost, since: startDate };
         for await (const page of readPages(family.rootStream, context, run)) {
           const records = transformed(family.rootStream, page, context);
           if (root) yield* root.emit(records, family.rootStream);
           if (root && !root.full && family.root!.incremental && family.rootStream.incremental?.sorted) yield* checkpoint(family.root!, records);
-          for (const queue of queues) yield* syncChildren(family, queue, records, run, false);
-          if ((!root || root.full) && queues.every((q) => q.emitter.full)) break;
+          for (const queue of fed) yield* syncChildren(family, queue, records, run, false);
+          if ((!root || root.full) && queues.every((q) => q.relay || q.emitter.full)) break;
         }
         return;
       } catch (error) {
         if (!(error instanceof RestartWindow) || attempt >= MAX_WINDOW_RESTARTS) throw error;
         options.logger.warn(`${family.rootStream.name}: ${error.message}; reading the window again from its first page`);
         // The window's parents still waiting are read again with it; those of earlier windows stay.
-        queues.forEach((queue, i) => {
+        // Below them nothing is read again: their parents' batches already delivered are not re-read.
+        fed.forEach((queue, i) => {
           const from = Math.max(acceptedBefore[i]!, queue.delivered);
           for (const reference of queue.waiting.slice(from - queue.delivered)) queue.referenced?.delete(String(reference.id));
           queue.waiting.length = from - queue.delivered;
@@ -355,7 +374,7 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
       const value = parentKey === undefined ? undefined : parseInstant(parent[parentKey]);
       if (value && (!queue.newestParent || value > queue.newestParent)) queue.newestParent = value;
       if ((spec.accept && !spec.accept(parent, run.config)) || queue.versions?.has(parent)) continue;
-      for (const item of spec.references ? unseenReferences(queue.referenced!, spec.references(parent)) : [parent]) {
+      for (const item of spec.references ? unseenReferences(queue.referenced!, spec.references(parent, queue.across ?? [])) : [parent]) {
         waiting.push(item);
         queue.accepted++;
       }
@@ -365,11 +384,11 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
       for (;;) {
         while (!emitter.full && inFlight.length < (spec.concurrency ?? 1) && (waiting.length >= spec.batchSize || (flush && waiting.length > 0))) {
           const batch = waiting.splice(0, spec.batchSize);
-          const reading = readAll(plan.stream, { config: run.config, parents: batch }, run).then(
+          const reading = readAll(plan.stream, { config: run.config, parents: batch, until: signpost, since: startDate }, run).then(
             (records) => ((emitter.skipped.read += batch.length), records),
             (error: unknown) => {
               if (error instanceof StreamRefused) {
-                queue.refused ??= error;
+                refuse(queue, error);
                 return [];
               }
               if (!(error instanceof SkipParents)) throw error;
@@ -391,7 +410,8 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
           queue.held.length = 0;
           return;
         }
-        yield* emitter.emit(records, plan.stream);
+        if (!queue.relay) yield* emitter.emit(records, plan.stream);
+        for (const below of queue.below) yield* syncChildren(family, below, records, run, false);
         inFlight.shift();
         queue.delivered += oldest.parents.length;
         queue.versions?.record(oldest.parents);
@@ -474,6 +494,12 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
   }
 }
 
+/** A refused stream, and with it every stream below it, is read no further. */
+function refuse(queue: ChildQueue, refusal: StreamRefused): void {
+  queue.refused ??= refusal;
+  for (const below of queue.below) refuse(below, refusal);
+}
+
 /** The references whose id was not queued before in this run, remembered from now on. */
 function unseenReferences(referenced: Set<string>, references: readonly JsonRecord[]): JsonRecord[] {
   return references.filter((reference) => {
@@ -552,9 +578,23 @@ function families(provider: ProviderDefinition, plans: StreamPlan[]): Family[] {
   const out: Family[] = [];
   for (const stream of provider.streams) {
     if (stream.parent) continue;
-    const children = plans.filter((p) => p.stream.parent?.stream === stream.name);
+    const children = plans.filter((p) => p.stream.parent && lineOf(provider, p.stream).at(-1) === stream);
+    // Bookmarks follow the root's windows through one level of children only.
+    const deepIncremental = children.find((p) => p.incremental && depthOf(provider, p.stream) > 1);
+    if (deepIncremental) throw new Error(`${deepIncremental.stream.name}: a stream below a child stream is read full table; it cannot be incremental`);
+    // Between a child and the root: the streams that are not selected themselves, read for it.
+    const between = new Set(children.flatMap((child) => lineOf(provider, child.stream).slice(1, -1)).filter((s) => !byName.has(s.name)));
+    const relays = [...between].map((relay) => ({ provider, stream: relay, schema: {}, knownFields: new Set<string>(), incremental: false }));
     const root = byName.get(stream.name);
-    if (root || children.length) out.push({ root, rootStream: stream, children });
+    if (root || children.length) out.push({ root, rootStream: stream, children, relays });
   }
   return out;
 }
+
+/** A stream and its ancestors, up to the root stream. */
+function lineOf(provider: ProviderDefinition, stream: StreamDefinition): StreamDefinition[] {
+  const parent = stream.parent && provider.streams.find((s) => s.name === stream.parent!.stream);
+  return parent ? [stream, ...lineOf(provider, parent)] : [stream];
+}
+
+const depthOf = (provider: ProviderDefinition, stream: StreamDefinition) => lineOf(provider, stream).length - 1;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonRecord } from '../../src/protocol/messages.js';
 import { PROVIDERS } from '../../src/providers/index.js';
 import { answeredScorecards } from '../../src/sandbox/gong/activity.js';
-import { crmIntegrations, libraryFolders, permissionProfiles, scorecardSettings, trackerSettings } from '../../src/sandbox/gong/admin.js';
+import { crmIntegrations, libraryFolders, permissionProfiles, permissionProfileUsers, scorecardSettings, trackerSettings } from '../../src/sandbox/gong/admin.js';
 import { createGongSandbox, GONG_SCOPES, toGongJson, type GongSandbox } from '../../src/sandbox/gong/index.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
 import { collectSync, TEST_NOW, type CollectedSync } from '../helpers/sync.js';
@@ -196,6 +196,37 @@ describe('requests and records of each stream', () => {
       },
     },
     {
+      stream: 'gong_permission_profile_users',
+      method: 'GET',
+      path: '/v2/permission-profile/users',
+      requests: 9,
+      check: () => {
+        // One request per profile of each workspace: a child of gong_permission_profiles, itself a child of gong_workspaces.
+        const profiles = run.records.gong_permission_profiles!.map((p) => String(p.id));
+        expect(sent('/v2/permission-profile/users').map((r) => params(r.query).profileId)).toEqual(profiles);
+        expect(run.records.gong_permission_profile_users).toEqual(profiles.flatMap((profileId) => permissionProfileUsers(sandbox.data, profileId).map((user) => ({ profileId, ...user }))));
+      },
+    },
+    {
+      stream: 'gong_coaching',
+      method: 'GET',
+      path: '/v2/coaching',
+      requests: 9,
+      check: () => {
+        // Each manager the users name, in each workspace, over start_date to the run's start.
+        const managers = [...new Set(run.records.gong_users!.map((u) => u.managerId).filter((id) => id !== null))];
+        const workspaces = run.records.gong_workspaces!.map((w) => String(w.id));
+        const asked = sent('/v2/coaching').map((r) => params(r.query));
+        expect(asked.map((q) => `${q['workspace-id']}/${q['manager-id']}`).sort()).toEqual(workspaces.flatMap((w) => managers.map((m) => `${w}/${m}`)).sort());
+        expect(new Set(asked.map((q) => `${q.from} ${q.to}`))).toEqual(new Set([`${START} 2026-06-15T12:00:00Z`]));
+        const rows = run.records.gong_coaching!;
+        const reports = run.records.gong_users!.filter((u) => u.managerId !== null);
+        expect(rows).toHaveLength(reports.length * workspaces.length);
+        expect(rows.every((r) => r.managerId === reports.find((u) => u.id === r.reportId)!.managerId && typeof r.metrics === 'object')).toBe(true);
+        expect(rows.some((r) => Object.values(r.metrics as Record<string, string[]>).some((ids) => ids.length > 0))).toBe(true);
+      },
+    },
+    {
       stream: 'gong_user_settings_history',
       method: 'GET',
       path: /^\/v2\/users\/\d+\/settings-history$/,
@@ -245,6 +276,24 @@ describe('requests and records of each stream', () => {
 
   it('reads every declared stream', () => {
     for (const name of NEW_STREAMS) expect(run.records[name]?.length ?? 0, name).toBeGreaterThan(0);
+  });
+});
+
+describe('a stream below a child stream', () => {
+  it('reads the unselected streams between it and the root for it, emitting only what was selected', async () => {
+    const limited = await startSandbox({ seed: 3, now: () => TEST_NOW, unlimited: true, providers: (o) => [createGongSandbox(o)] });
+    try {
+      const config = limited.tapConfig({ start_date: START }) as Record<string, JsonRecord>;
+      config.gong!.requests_per_second = 1000;
+      const alone = await collectSync(config, { now: TEST_NOW, catalog: catalogOf(['gong_permission_profile_users']) });
+      expect(Object.keys(alone.records)).toEqual(['gong_permission_profile_users']);
+      expect(alone.records.gong_permission_profile_users).toEqual(run.records.gong_permission_profile_users);
+      expect(alone.events.filter((e) => e.type === 'schema').map((e) => e.stream)).toEqual(['gong_permission_profile_users']);
+      // Each workspace's profiles, then straight away their users.
+      expect(limited.traffic.gong!.log.map((r) => r.path)).toEqual(['/v2/workspaces', ...Array(3).fill(['/v2/all-permission-profiles', ...Array(3).fill('/v2/permission-profile/users')]).flat()]);
+    } finally {
+      await limited.close();
+    }
   });
 });
 

@@ -189,3 +189,28 @@ export function namedProspects(call: JsonRecord): JsonRecord[] {
 export function withNamingCallStart(prospect: JsonRecord, { parents }: RequestContext<GongConfig>): JsonRecord {
   return { ...prospect, started: parents.find((reference) => reference.id === String(prospect.crmProspectId))?.started };
 }
+
+/** GET /v2/coaching asks for one manager in one workspace: each manager a user names, in each workspace, as references. */
+export function managersAcross(user: JsonRecord, workspaces: readonly JsonRecord[]): JsonRecord[] {
+  if (user.managerId === null || user.managerId === undefined) return [];
+  return workspaces.map((workspace) => ({ id: `${workspace.id}/${user.managerId}`, workspaceId: String(workspace.id), managerId: String(user.managerId) }));
+}
+
+/** The coaching of a manager's whole history in the run's range: from start_date (else the epoch, as GET /v2/logs) to the run's end. */
+export function coachingRequest({ parents, since, until }: RequestContext<GongConfig>): RequestSpec {
+  const { workspaceId, managerId } = parents[0]!;
+  return { method: 'GET', path: '/v2/coaching', query: { 'workspace-id': String(workspaceId), 'manager-id': String(managerId), from: formatInstant(since ?? DateTime.fromMillis(0, { zone: 'utc' })), to: formatInstant(until!) } };
+}
+
+/** One row per direct report of a manager's coaching answer (Gong API v2, GET /v2/coaching, `CoachingMetricsData`). */
+export function coachingRows(data: JsonRecord, { parents }: RequestContext<GongConfig>): JsonRecord[] {
+  const { workspaceId, managerId } = parents[0]!;
+  return ((data.directReportsMetrics ?? []) as JsonRecord[]).map((row) => ({
+    workspaceId,
+    managerId,
+    reportId: (row.report as JsonRecord | undefined)?.id,
+    manager: data.manager,
+    report: row.report,
+    metrics: row.metrics,
+  }));
+}

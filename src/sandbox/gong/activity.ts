@@ -1,5 +1,5 @@
 import { DateTime, Duration } from 'luxon';
-import { badRequest } from '../kit/errors.js';
+import { ApiError, badRequest } from '../kit/errors.js';
 import { listSource, type RecordSource } from '../kit/paging.js';
 import { SlotSeries } from '../kit/series.js';
 import { intBetween, pick, rngFor } from '../random.js';
@@ -238,5 +238,37 @@ export function interactionStats(data: GongData, userIndex: number, hosted: read
     { name: 'Patience', value: round(0.5 + random() * 1.5) },
     { name: 'Question Rate', value: round(random() * 20) },
     { name: 'Talk Ratio', value: round(0.3 + random() * 0.4) },
+  ];
+}
+
+/** The coaching metrics GET /v2/coaching lists for a report: which of the report's calls the manager worked on. */
+const COACHING_METRICS = { callsListened: 0.4, callsAttended: 0.15, callsGaveFeedback: 0.2, callsCommented: 0.1 } as const;
+
+/**
+ * GET /v2/coaching, `coachingData[]`: the manager and, for each direct report, the ids of the report's
+ * calls in the workspace and in [from, to) that the manager listened to, attended, gave feedback on or
+ * commented on (CoachingMetricsData; `metrics` is free-form there, a list of strings per metric).
+ */
+export function coaching(data: GongData, workspaceId: string, managerId: string, fromMs: number, toMs: number, atMs: number): GongRecord[] {
+  if (!data.workspaces.some((workspace) => workspace.id === workspaceId)) throw new ApiError(404, `Workspace ${workspaceId} was not found`);
+  const manager = data.userIndexById(managerId);
+  if (manager === undefined) throw new ApiError(404, `User ${managerId} was not found`);
+  const reports = Array.from({ length: data.userCount }, (_, index) => index).filter((index) => data.user(index).managerId === managerId);
+  const calls = callsBetween(data, fromMs, toMs, atMs).filter((frame) => frame.metaData.workspaceId === workspaceId);
+  const person = (index: number) => {
+    const user = data.user(index);
+    return { id: user.id, emailAddress: user.emailAddress, firstName: user.firstName, lastName: user.lastName, title: user.title };
+  };
+  return [
+    {
+      manager: person(manager),
+      directReportsMetrics: reports.map((report) => {
+        const hosted = calls.filter((frame) => frame.primaryUserIndex === report);
+        const metrics = Object.fromEntries(
+          Object.entries(COACHING_METRICS).map(([metric, share]) => [metric, hosted.filter((frame) => rngFor(data.seed, 'gong', 'coaching', metric, frame.index)() < share).map((frame) => frame.id)]),
+        );
+        return { report: person(report), metrics };
+      }),
+    },
   ];
 }

@@ -4,7 +4,7 @@ import type { OAuthServer } from '../kit/oauth.js';
 import { listSource } from '../kit/paging.js';
 import { instant, objectField, queryChoice, queryFlag, stringField, stringListField } from '../kit/request.js';
 import { list, lookup, requireScope, respond, type Route } from '../kit/routes.js';
-import { activityByDay, activityCounts, AGGREGATION_PERIODS, answeredScorecards, companyDate, interactionStats, LOG_TYPES, logEntries, manualCrmAssociations, periodsOf, statsFilter, type AggregationPeriod, type LogType, type StatsFilter } from './activity.js';
+import { activityByDay, activityCounts, AGGREGATION_PERIODS, answeredScorecards, coaching, companyDate, interactionStats, LOG_TYPES, logEntries, manualCrmAssociations, periodsOf, statsFilter, type AggregationPeriod, type LogType, type StatsFilter } from './activity.js';
 import {
   callUsersAccess,
   CRM_OBJECT_TYPES,
@@ -245,6 +245,15 @@ export const GONG_ROUTES: readonly Route<GongContext>[] = [
     required: { query: ['workspaceId'] },
     envelope: 'profiles',
     records: (_, gong, { query }) => permissionProfiles(gong.data, query.get('workspaceId')!),
+  }),
+  list({
+    method: 'GET',
+    path: '/v2/coaching',
+    scope: 'api:coaching:read',
+    required: { query: ['workspace-id', 'manager-id', 'from', 'to'] },
+    filters: ({ query }) => ({ fromMs: instant('from', query.get('from'))!, toMs: instant('to', query.get('to'))! }),
+    envelope: 'coachingData',
+    records: ({ fromMs, toMs }, gong, { query }) => coaching(gong.data, query.get('workspace-id')!, query.get('manager-id')!, fromMs, toMs, gong.visibleAt().toMillis()),
   }),
   list({
     method: 'GET',
