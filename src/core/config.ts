@@ -3,7 +3,7 @@ import { Duration } from 'luxon';
 import type { JsonRecord } from '../protocol/messages.js';
 import { InputError, SyncError } from '../util/errors.js';
 import { registerSecret, type Logger } from '../util/log.js';
-import { validator } from '../util/schema.js';
+import { defaultsFiller, validator } from '../util/schema.js';
 import { planRewrite, rewriteFile, type RewriteMethod } from './config-file.js';
 import type { ProviderConfig, ProviderDefinition } from './definitions.js';
 import { parseInstant } from './state.js';
@@ -27,6 +27,17 @@ export function settingsSchema(providers: readonly ProviderDefinition[]): JsonRe
       ...Object.fromEntries(providers.map((p) => [p.key, p.settings])),
     },
   };
+}
+
+/**
+ * Fills in, in place, each absent setting that the settings schema gives a default, in the blocks
+ * present only (an absent provider stays unconfigured): the one place defaults apply, so code reads a
+ * setting and never falls back to a value of its own. In place, as a rotated credential is later
+ * written into this same object.
+ */
+export function fillDefaults<C extends JsonRecord>(config: C, providers: readonly ProviderDefinition[]): C {
+  defaultsFiller(settingsSchema(providers))(config);
+  return config;
 }
 
 interface LoadedConfig {
@@ -192,7 +203,7 @@ export function loadConfig(sources: readonly string[], providers: readonly Provi
     problems.push(`no provider is configured; add a block for one of ${providers.map((p) => p.key).join(', ')}`);
   }
   if (problems.length) throw new InputError(`config: ${problems.join('; ')}`);
-  return { config, origins };
+  return { config: fillDefaults(config, providers), origins };
 }
 
 /** luxon accepts a bare `P` and negative durations; a negative lookback would skip data past the bookmark. */

@@ -164,8 +164,10 @@ export interface ProviderDefinition<C extends ProviderConfig = ProviderConfig> {
   discoverSchemas?(config: C, send: (request: HttpRequest) => Promise<HttpResponse>, logger: Logger): Promise<Record<string, JsonSchema>>;
 }
 
+/** A provider's config block; the settings with a schema default are always set (withDefaults, when the config is loaded). */
 export interface ProviderConfig {
   base_url?: string;
   requests_per_second?: number;
+  request_timeout?: number;
   [key: string]: unknown;
 }

@@ -1,7 +1,6 @@
 import { HttpClient, type HttpRequest } from '../http/client.js';
 import type { RetryPolicy } from '../http/retry.js';
 import type { JsonRecord } from '../protocol/messages.js';
-import { COMMON_PROVIDER_SETTINGS } from '../providers/settings.js';
 import type { Logger } from '../util/log.js';
 import type { ProviderConfig, ProviderDefinition, RequestSpec } from './definitions.js';
 
@@ -27,7 +26,7 @@ export function createProviderClient(provider: ProviderDefinition, config: Provi
     }),
     credentialHint: provider.credentialHint(config),
     requestsPerSecond: config.requests_per_second ?? provider.defaultRequestsPerSecond,
-    timeoutMs: (typeof config.request_timeout === 'number' ? config.request_timeout : COMMON_PROVIDER_SETTINGS.request_timeout.default) * 1000,
+    timeoutMs: config.request_timeout! * 1000,
     retry: options.retry,
     isFinalAnswer: provider.quota?.isQuotaAnswer,
     logger: options.logger,

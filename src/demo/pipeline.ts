@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { DateTime } from 'luxon';
 import { planStreams } from '../core/catalog.js';
+import { fillDefaults } from '../core/config.js';
 import type { SyncEvent } from '../core/events.js';
 import { runSync } from '../core/runner.js';
 import { parseState, type SingerState } from '../core/state.js';
@@ -40,7 +41,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // on loopback they prove nothing, so the demo lifts them (tests and `tap-convo sandbox` keep them).
   const sandbox = await startAllSandboxes({ seed: options.seed ?? 1, scale: 1, unlimited: true });
   try {
-    const config = sandbox.tapConfig({ start_date: DateTime.utc().minus({ days: 120 }).startOf('day').toISO() });
+    const config = fillDefaults(sandbox.tapConfig({ start_date: DateTime.utc().minus({ days: 120 }).startOf('day').toISO() }), PROVIDERS);
     for (const block of Object.values(config)) if (block && typeof block === 'object') Object.assign(block, { requests_per_second: DEMO_REQUESTS_PER_SECOND });
     const providers = PROVIDERS.filter((p) => config[p.key] !== undefined);
     const catalog = { streams: providers.flatMap((p) => p.streams.map((s) => ({ tap_stream_id: s.name, metadata: [{ breadcrumb: [], metadata: { selected: true } }] }))) };

@@ -49,7 +49,8 @@ export interface HttpClientOptions {
   credentialHint: string;
   requestsPerSecond: number;
   concurrency?: number;
-  timeoutMs?: number;
+  /** How long to wait for an answer: the provider's `request_timeout`. */
+  timeoutMs: number;
   retry?: Partial<RetryPolicy>;
   /** An answer no retry will fix (Clari's used-up weekly quota): handed back at once as an HttpStatusError. */
   isFinalAnswer?(status: number, body: unknown): boolean;
@@ -97,7 +98,7 @@ export class HttpClient {
         ? new PQueue({ concurrency: options.concurrency ?? 4, intervalCap: Math.floor(perSecond), interval: RATE_WINDOW_MS, strict: true })
         : new PQueue({ concurrency: 1, intervalCap: 1, interval: Math.ceil(RATE_WINDOW_MS / perSecond), strict: true });
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.timeoutMs = options.timeoutMs;
     this.sleep = options.sleep ?? defaultSleep;
     this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connections: 8 });
   }

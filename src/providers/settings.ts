@@ -1,7 +1,7 @@
 import type { JsonRecord } from '../protocol/messages.js';
 
 /**
- * Settings every provider block accepts (DESIGN.md §2), with their defaults and bounds. The bounds
+ * Settings every provider block accepts (README.md#configuration), with their defaults and bounds. The bounds
  * keep a value from passing the check and then breaking every request: a timer longer than
  * 2^31-1 ms fires after 1 ms instead (https://nodejs.org/api/timers.html#settimeoutcallback-delay-args),
  * so a tiny rate made the limiter spin, and a huge timeout failed each request at once.

@@ -7,6 +7,15 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 /** One shared ajv: every schema check in tap-convo (config, state, catalog, records in tests). */
 export const ajv = addFormats(new Ajv({ allErrors: true, strict: false, useDefaults: false }));
 
+/** The one ajv that writes into what it checks: it fills a loaded config's absent settings with their schema defaults. */
+const defaultsAjv = addFormats(new Ajv({ strict: false, useDefaults: true }));
+
+/** Fills, in place, every absent property that `schema` gives a default, in the objects the document has. */
+export function defaultsFiller(schema: object): (document: unknown) => void {
+  const fill = defaultsAjv.compile(schema);
+  return (document) => void fill(document);
+}
+
 /** Turns ajv's errors into one line per problem, with dotted paths a user recognises. */
 export function describeErrors(errors: readonly ErrorObject[] | null | undefined, root = ''): string[] {
   return (errors ?? []).map((error) => {

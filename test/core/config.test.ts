@@ -15,6 +15,8 @@ function file(name: string, content: unknown): string {
   return path;
 }
 const good = { start_date: '2024-01-01T00:00:00Z', gong: { access_key: 'AKEY1234', access_key_secret: 'very-secret-1' } };
+/** What loading adds to a Gong block that sets none of the settings with a default (the settings schema's defaults). */
+const GONG_DEFAULTS = { lookback: 'P1D', token_url: 'https://app.gong.io/oauth2/generate-customer-token', expose_media_urls: false, include_private: false, daily_request_quota: 10_000, request_timeout: 60 };
 
 function problem(sources: string[], env: NodeJS.ProcessEnv = {}): string {
   try {
@@ -28,7 +30,12 @@ function problem(sources: string[], env: NodeJS.ProcessEnv = {}): string {
 describe('loadConfig', () => {
   it('merges several files, later ones winning setting by setting', () => {
     const { config } = loadConfig([file('a.json', good), file('b.json', { gong: { lookback: 'PT6H' } })], PROVIDERS, {});
-    expect(config.gong).toEqual({ ...good.gong, lookback: 'PT6H' });
+    expect(config.gong).toEqual({ ...GONG_DEFAULTS, ...good.gong, lookback: 'PT6H' });
+  });
+
+  it('fills each setting the schema gives a default once, where the config leaves it out, in the configured blocks only', () => {
+    const { config } = loadConfig([file('a.json', { gong: { ...good.gong, request_timeout: 5 } })], PROVIDERS, {});
+    expect(config).toEqual({ emit_activate_version_messages: false, gong: { ...GONG_DEFAULTS, ...good.gong, request_timeout: 5 } });
   });
 
   it('reads TAP_CONVO_ variables with nested settings joined by __, cast by the schema', () => {
@@ -39,7 +46,7 @@ describe('loadConfig', () => {
       TAP_CONVO_EMIT_ACTIVATE_VERSION_MESSAGES: 'true',
       OTHER: 'ignored',
     });
-    expect(config).toEqual({ start_date: '2024-02-01T00:00:00Z', emit_activate_version_messages: true, gong: { access_token: 'tok-123456', requests_per_second: 2 } });
+    expect(config).toEqual({ start_date: '2024-02-01T00:00:00Z', emit_activate_version_messages: true, gong: { ...GONG_DEFAULTS, access_token: 'tok-123456', requests_per_second: 2 } });
   });
 
   it.each([

@@ -159,7 +159,7 @@ async function sync(options: { state?: SingerState; catalog?: Catalog; endDate?:
   requests = [];
   const events: SyncEvent[] = [];
   for await (const event of runSync({
-    config: { start_date: options.startDate, end_date: options.endDate, toy: { base_url: baseUrl } },
+    config: { start_date: options.startDate, end_date: options.endDate, toy: { base_url: baseUrl, request_timeout: 60 } },
     plans: planStreams([toy], options.catalog),
     state: options.state ?? { bookmarks: {} },
     logger: options.logger ?? memoryLogger(),

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { loadSchema, planStreams, type Catalog } from '../../src/core/catalog.js';
+import { fillDefaults } from '../../src/core/config.js';
 import type { SyncEvent } from '../../src/core/events.js';
 import { runSync } from '../../src/core/runner.js';
 import type { SingerState } from '../../src/core/state.js';
@@ -25,6 +26,7 @@ export async function collectSync(
   options: { state?: SingerState; catalog?: Catalog; now: DateTime; recordLimit?: number; logLevel?: LogLevel },
 ): Promise<CollectedSync> {
   const providers = PROVIDERS.filter((p) => config[p.key] !== undefined);
+  fillDefaults(config, PROVIDERS);
   const logger = memoryLogger(options.logLevel ?? 'info');
   const events: SyncEvent[] = [];
   // Taken now: a rotation replaces the spent credentials in `config`, and neither may be printed.

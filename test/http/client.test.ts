@@ -20,6 +20,7 @@ function mockClient(overrides: Partial<HttpClientOptions> = {}) {
     auth: basicAuth('key', 'secret-value'),
     credentialHint: 'check gong.access_key and gong.access_key_secret',
     requestsPerSecond: 1000,
+    timeoutMs: 60_000,
     logger: memoryLogger(),
     sleep: async (ms) => void waits.push(ms),
     dispatcher: agent,

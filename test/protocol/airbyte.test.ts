@@ -331,7 +331,7 @@ describe('a token rotated during a sync', () => {
   async function encodeSync(): Promise<{ messages: AirbyteMessage[]; error?: unknown }> {
     const provider = rotatingProvider();
     const platform = { rot: { refresh_token: 'first-token' }, other: { kept: true } };
-    const config = { rot: { refresh_token: 'first-token', base_url: baseUrl } };
+    const config = { rot: { refresh_token: 'first-token', base_url: baseUrl, request_timeout: 60 } };
     const encoder = new AirbyteEncoder({ bookmarks: {} }, platform, clock);
     const plans: StreamPlan[] = [{ provider, stream: provider.streams[0]!, schema: { type: 'object', properties: { id: { type: 'string' } } }, knownFields: new Set(['id']), incremental: false }];
     const messages: AirbyteMessage[] = [];

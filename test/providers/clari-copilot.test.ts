@@ -558,6 +558,9 @@ describe('tap-convo with Clari Copilot, end to end', () => {
       expect(Object.fromEntries(entries.map((entry) => [entry.tap_stream_id, entry.metadata[0]!.metadata['selected-by-default']]))).toEqual({
         clari_copilot_calls: true,
         clari_copilot_call_details: false,
+        clari_copilot_accounts: false,
+        clari_copilot_contacts: false,
+        clari_copilot_deals: false,
         clari_copilot_users: true,
         clari_copilot_topics: true,
         clari_copilot_keyword_topics: true,

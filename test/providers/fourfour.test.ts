@@ -1,6 +1,7 @@
 import { DateTime, Duration } from 'luxon';
 import { afterEach, describe, expect, it } from 'vitest';
 import { discover, loadSchema, planStreams, publishedSchema, type Catalog } from '../../src/core/catalog.js';
+import { fillDefaults } from '../../src/core/config.js';
 import type { ProviderDefinition } from '../../src/core/definitions.js';
 import type { SyncEvent } from '../../src/core/events.js';
 import { absoluteRequest, createProviderClient } from '../../src/core/provider-client.js';
@@ -71,7 +72,7 @@ async function startFourfour(settings: FourfourSandboxSettings = {}, credentials
   return Object.assign(fixture, {
     sandbox,
     api,
-    config: { fourfour: { ...block, requests_per_second: 1000 } },
+    config: fillDefaults({ fourfour: { ...block, requests_per_second: 1000 } }, [fourfour]),
     log: () => sandbox.traffic.fourfour!.log,
   });
 }

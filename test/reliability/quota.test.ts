@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { afterEach, describe, expect, it } from 'vitest';
 import { planStreams } from '../../src/core/catalog.js';
+import { fillDefaults } from '../../src/core/config.js';
 import type { SyncEvent } from '../../src/core/events.js';
 import { QuotaExhausted } from '../../src/core/quota.js';
 import { runSync } from '../../src/core/runner.js';
@@ -57,7 +58,7 @@ async function sync(config: JsonRecord, state: SingerState, now: DateTime): Prom
   let error: unknown;
   try {
     for await (const event of runSync({
-      config,
+      config: fillDefaults(config, PROVIDERS),
       plans: planStreams(PROVIDERS.filter((p) => config[p.key] !== undefined), undefined),
       state,
       logger,

@@ -17,7 +17,7 @@ export const clariCopilot: ProviderDefinition<ClariCopilotConfig> = {
   key: 'clari_copilot',
   title: 'Clari Copilot',
   defaultBaseUrl: 'https://rest-api.copilot.clari.com',
-  // providers.md §2.2: "Default rate limit is 10 per second".
+  // Clari Copilot OpenAPI, "Rate limit": "Default rate limit is 10 per second".
   defaultRequestsPerSecond: 10,
   settings: providerBlock(
     'Clari Copilot',
@@ -32,11 +32,11 @@ export const clariCopilot: ProviderDefinition<ClariCopilotConfig> = {
   ),
   streams: clariCopilotStreams,
   paginator: singlePage,
-  // providers.md §2.1: both headers on every request; either one missing gives 401.
+  // Clari Copilot OpenAPI, "Authentication" (docs/sources.md#clari-copilot-authentication): both headers on every request; either one missing gives 401.
   auth: (config) => headerAuth({ 'X-Api-Key': config.api_key, 'X-Api-Password': config.api_password }),
   credentialHint: () => 'check clari_copilot.api_key and clari_copilot.api_password',
   interpretError: interpretClariError,
   beforeSend: shapeRequest,
-  quota: { period: 'week', setting: 'weekly_request_quota', limit: (config) => config.weekly_request_quota ?? WEEKLY_REQUEST_QUOTA, isQuotaAnswer: isWeeklyQuotaAnswer },
+  quota: { period: 'week', setting: 'weekly_request_quota', limit: (config) => config.weekly_request_quota!, isQuotaAnswer: isWeeklyQuotaAnswer },
   check: { method: 'GET', path: '/users' },
 };

@@ -12,7 +12,7 @@ export const clariCopilotStreams: StreamDefinition<ClariCopilotConfig>[] = [
     recordsAt: ['calls'],
     paginator: clariPages,
     split: splitUnreachable,
-    incremental: { lookback: (config) => config.lookback ?? 'P7D', windowSize: 'P30D' },
+    incremental: { lookback: (config) => config.lookback!, windowSize: 'P30D' },
     transform: markPrivate,
   },
   {
@@ -25,7 +25,7 @@ export const clariCopilotStreams: StreamDefinition<ClariCopilotConfig>[] = [
     parent: { stream: 'clari_copilot_calls', batchSize: 1, concurrency: 10, accept: hasPublicDetails, oncePerVersion: true },
     request: ({ parents }) => ({ method: 'GET', path: '/call-details', query: { id: String(parents[0]!.id) } }),
     recordsAt: ['call'],
-    // Each call costs one request of the 100,000 a week (providers.md §2.2).
+    // Each call costs one request of the 100,000 a week (Clari Copilot OpenAPI, "Rate limit"; docs/sources.md#clari-copilot-rate-limits).
     selectedByDefault: false,
   },
   // Clari has no list of CRM objects, only reads by source id (CLARI-OAS GET /get-account, /get-contact,
@@ -43,7 +43,7 @@ export const clariCopilotStreams: StreamDefinition<ClariCopilotConfig>[] = [
   {
     name: 'clari_copilot_topics',
     primaryKey: ['topic_id'],
-    // providers.md §2.4: /v2/topics has topic objects; /topics only bare keyword names.
+    // Clari Copilot OpenAPI, GET /v2/topics and GET /topics: /v2/topics has topic objects; /topics only bare keyword names.
     request: () => ({ method: 'GET', path: '/v2/topics' }),
     recordsAt: ['topics'],
   },
@@ -66,7 +66,7 @@ export const clariCopilotStreams: StreamDefinition<ClariCopilotConfig>[] = [
     name: 'clari_copilot_scorecard_templates',
     primaryKey: ['id'],
     request: () => ({ method: 'GET', path: '/scorecard-template' }),
-    // providers.md §2.4: the spec says scoreCardTemplates, the live API (per AMP's fix) scorecardTemplates.
+    // docs/sources.md#clari-copilot-records: the spec says scoreCardTemplates, the live API (per AMP's fix) scorecardTemplates.
     recordsAt: ['scorecardTemplates', 'scoreCardTemplates'],
   },
 ];

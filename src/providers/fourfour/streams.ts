@@ -45,5 +45,5 @@ export const fourfourStreams: StreamDefinition<FourfourConfig>[] = ENTITY_SETS.m
   // docs/sources.md#fourfour-paging-and-filters: records are in `value`.
   recordsAt: ['value'],
   // `$orderby` on the filter field keeps pages in bookmark order.
-  ...(since ? { incremental: { sorted: true, lookback: (config) => config.lookback ?? DEFAULT_LOOKBACK } } : {}),
+  ...(since ? { incremental: { sorted: true, lookback: (config) => config.lookback! } } : {}),
 }));

@@ -41,7 +41,7 @@ export const gongErrorNotes = {
   skip: 'Gong refuses the flows of users without a Gong Engage seat; if every owner was refused, check that the key can read flows (OAuth: the api:flows:read scope)',
 };
 
-/** Gong filters on call start: fromDateTime inclusive, toDateTime exclusive (providers.md §1.5). */
+/** Gong filters on call start: fromDateTime inclusive, toDateTime exclusive (Gong API v2, POST /v2/calls/extensive, `filter.fromDateTime` and `toDateTime`). */
 function dateFilter(window: SyncWindow | undefined): JsonRecord {
   return {
     ...(window?.from ? { fromDateTime: formatInstant(window.from) } : {}),
@@ -81,7 +81,7 @@ export function syncedCall(call: JsonRecord, { config }: RequestContext<GongConf
   return { id: meta.id, started: meta.started, ...call };
 }
 
-/** Transcripts and call access lists carry no time, so each gets its call's start; AMP's fixture spells a transcript's key `callid` (providers.md §6.5). */
+/** Transcripts and call access lists carry no time, so each gets its call's start; AMP's fixture spells a transcript's key `callid` (docs/sources.md#gong-records). */
 export function attachCallStart(transcript: JsonRecord, { parents }: RequestContext<GongConfig>): JsonRecord {
   const callId = transcript.callId ?? transcript.callid;
   const call = parents.find((p) => p.id === callId);
@@ -89,7 +89,7 @@ export function attachCallStart(transcript: JsonRecord, { parents }: RequestCont
   return { ...rest, callId, started: call?.started };
 }
 
-/** GET /v2/flows needs an owner; only active users with an address can own flows (providers.md §1.5 flows). */
+/** GET /v2/flows needs an owner; only active users with an address can own flows (Gong API v2, GET /v2/flows: `flowOwnerEmail` is required). */
 export const canOwnFlows = (user: JsonRecord) => user.active !== false && typeof user.emailAddress === 'string';
 
 /**

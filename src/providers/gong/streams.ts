@@ -21,7 +21,7 @@ import {
 } from './hooks.js';
 import type { GongConfig } from './provider.js';
 
-const lookback = (config: GongConfig) => config.lookback ?? 'P1D';
+const lookback = (config: GongConfig) => config.lookback!;
 const queryCursor = cursorInQuery('records.cursor', 'cursor');
 /** The workspace filter of the settings lists, when the config names one. */
 const inWorkspace = (config: GongConfig) => (config.workspace_id ? { workspaceId: config.workspace_id } : {});

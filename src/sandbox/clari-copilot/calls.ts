@@ -67,7 +67,7 @@ const ID_INVERSE = modularInverse(ID_MULTIPLIER);
 
 /**
  * Builds `/calls` and `/call-details` records as pure functions of (seed, index, clock). Like the
- * real API (providers.md §2.4, calls.json fixture) a key whose value would be null or not applicable
+ * real API (docs/sources.md#clari-copilot-records: AMP's calls.json fixture) a key whose value would be null or not applicable
  * is left out, except `audio_url`/`video_url`, which the fixture shows as null unless requested.
  */
 export class CallFactory {

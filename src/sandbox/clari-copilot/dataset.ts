@@ -39,7 +39,7 @@ export interface DatasetOptions {
  * on after it; a call appears when it is booked (meetings) or uploaded (dialer calls) and changes
  * status as the clock passes each step of its lifecycle. Only status changes move
  * `last_modified_time`; a call's later "silent" edits (title, deal stage, detected topics) do not
- * (providers.md §2.4 caveat), and `silentEdits` says when they happen.
+ * (docs/sources.md#clari-copilot-records), and `silentEdits` says when they happen.
  */
 export interface ClariCopilotDataset {
   /** Start of the UTC day the sandbox was created on: history ends here, later calls are "new". */
@@ -62,7 +62,7 @@ export interface ClariCopilotDataset {
   silentEdits(callId: string): DateTime[];
   /** What `/get-account|get-contact|get-deal?id=` answers for a CRM id, or undefined where it answers 404. */
   crmRecord(object: CrmObject, crmId: string, options?: Pick<DatasetOptions, 'visibleAt'>): ApiRecord | undefined;
-  /** The hidden modified time `/v2/topics` filters on (providers.md §2.4: the record has none). */
+  /** The hidden modified time `/v2/topics` filters on (Clari Copilot OpenAPI, GET /v2/topics: the record has none). */
   topicModifiedAt(topicId: string, options?: Pick<DatasetOptions, 'visibleAt'>): DateTime | undefined;
 }
 

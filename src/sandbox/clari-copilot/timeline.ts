@@ -49,13 +49,13 @@ export interface CallProfile {
   /** Calendar meetings the bot joins; the rest are dialer calls or uploaded recordings. */
   isMeeting: boolean;
   /**
-   * Left out of `/calls` unless `includePrivate` (providers.md §2.4). CLARI-OAS's Call has no field
+   * Left out of `/calls` unless `includePrivate` (Clari Copilot OpenAPI, GET /calls `includePrivate`, default false). CLARI-OAS's Call has no field
    * that marks a private call, so the record carries no marker; the dataset answers `isPrivate(id)`.
    */
   isPrivate: boolean;
   /**
    * Strictly increasing offsets. The first is when the call appears in the API; each later one is a
-   * status change, the only thing that moves `last_modified_time` (providers.md §2.4 caveat).
+   * status change, the only thing that moves `last_modified_time` (docs/sources.md#clari-copilot-records).
    */
   steps: readonly StatusStep[];
   durationMs: number;

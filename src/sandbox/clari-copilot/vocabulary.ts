@@ -21,7 +21,7 @@ export const CALL_STATUSES = [
 ] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
 
-/** `CallType` plus `APICallType`: the fixtures show API-created `RECORDING` calls in `/calls` (providers.md §2.4). */
+/** `CallType` plus `APICallType`: the fixtures show API-created `RECORDING` calls in `/calls` (docs/sources.md#clari-copilot-records). */
 export const CALL_TYPES = [
   'ZOOM',
   'GOOGLE_MEET',
@@ -65,7 +65,7 @@ export const DEAL_STAGES = ['Prospecting', 'Discovery', 'Solution Design', 'Prop
 
 /**
  * Topics of the workspace. The v2 record has no modified time although `/v2/topics` filters on one
- * (providers.md §2.4), so the sandbox keeps it aside: `createdDays` and `editHours` are relative to
+ * (docs/sources.md#clari-copilot-records), so the sandbox keeps it aside: `createdDays` and `editHours` are relative to
  * the dataset's anchor, and an edit changes the topic's content. Topics with a later date appear or
  * change as the clock passes it.
  */
