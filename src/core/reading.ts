@@ -7,7 +7,7 @@ import { valueAt } from '../util/json.js';
 import type { Logger } from '../util/log.js';
 import { absoluteRequest } from './provider-client.js';
 import { QuotaExhausted, type QuotaLedger } from './quota.js';
-import type { ProviderConfig, ProviderDefinition, RequestContext, StreamDefinition } from './definitions.js';
+import type { ProviderConfig, ProviderDefinition, RequestContext, Scratch, StreamDefinition } from './definitions.js';
 
 /** One provider's part of a run: what every request to it needs. */
 export interface ProviderRun {
@@ -22,6 +22,8 @@ export interface ProviderRun {
   until: DateTime;
   /** The config's start_date: what every request context names as `since`. */
   since: DateTime | undefined;
+  /** This run's scratch for the provider's hooks, also handed to its auth. */
+  scratch: Scratch;
 }
 
 /** Restart the current window from its first page (e.g. Gong's expired cursor). */
@@ -41,9 +43,9 @@ export class StreamRefused extends Error {
   }
 }
 
-/** The context of a window's or a parent batch's requests, with the run's bounds. */
+/** The context of a window's or a parent batch's requests, with the run's bounds and a scratch of its own. */
 export function requestContext(run: ProviderRun, of: Pick<RequestContext<ProviderConfig>, 'window' | 'range' | 'parents'>): RequestContext<ProviderConfig> {
-  return { config: run.config, ...of, until: run.until, since: run.since };
+  return { config: run.config, ...of, until: run.until, since: run.since, scratch: new Map() };
 }
 
 /** Every record a request (and its pages) returns, transformed. */
@@ -62,7 +64,7 @@ export async function* readPages(stream: StreamDefinition, context: RequestConte
   const send = async (request: HttpRequest, peek?: (text: string) => void): Promise<HttpResponse> => {
     run.ledger?.spend();
     try {
-      return await run.client.send(run.provider.beforeSend?.(request, { traffic: run.client.requests, logger: run.logger }) ?? request, peek);
+      return await run.client.send(run.provider.beforeSend?.(request, { traffic: run.client.requests, logger: run.logger, scratch: run.scratch }) ?? request, peek);
     } catch (error) {
       if (!(error instanceof HttpStatusError)) throw named(error, stream);
       // The client retries every 429 it can wait out; one it hands back is the quota (a long Retry-After, or the provider's quota answer).
@@ -104,7 +106,7 @@ export async function* readPages(stream: StreamDefinition, context: RequestConte
       yield page;
     }
   }
-  for (const spec of [stream.request(context)].flat()) yield* read(absoluteRequest(run.provider, run.config, spec));
+  for (const spec of [stream.request(context)].flat()) yield* read(absoluteRequest(run.provider, run.config, spec, run.scratch));
 }
 
 /** A page's records as the stream's transform reshapes them. */

@@ -89,13 +89,14 @@ async function* syncEvents(options: SyncOptions): AsyncGenerator<SyncEvent> {
   const providers = [...new Set(options.plans.map((p) => p.provider))];
   for (const provider of providers) {
     const config = options.config[provider.key] as ProviderConfig;
-    const client = createProviderClient(provider, config, options);
+    const scratch = new Map<string, unknown>();
+    const client = createProviderClient(provider, config, { ...options, scratch });
     const rule = provider.quota;
     const ledger =
       rule &&
       new QuotaLedger({ provider: provider.title, period: rule.period, limit: rule.limit(config), setting: `${provider.key}.${rule.setting}`, usage: checkpoints.quotaUsage(provider.key), now, traffic: client.requests, logger: options.logger });
     if (ledger) checkpoints.trackQuota(provider.key, ledger);
-    const run: ProviderRun = { provider, config, client, ledger, noted: new Set(), logger: options.logger, until: signpost, since };
+    const run: ProviderRun = { provider, config, client, ledger, noted: new Set(), logger: options.logger, until: signpost, since, scratch };
     try {
       for (const family of families(provider, options.plans.filter((p) => p.provider === provider))) yield* syncFamily(sync, family, run);
     } catch (error) {
