@@ -4,19 +4,22 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamPlan } from '../../src/core/catalog.js';
 import type { ProviderDefinition, Scratch, StreamDefinition } from '../../src/core/definitions.js';
+import { absoluteRequest } from '../../src/core/provider-client.js';
 import { runSync } from '../../src/core/runner.js';
 import { formatInstant } from '../../src/core/state.js';
 import { bearerAuth } from '../../src/http/auth.js';
 import { cursorInQuery } from '../../src/pagination/index.js';
+import { gong, type GongConfig } from '../../src/providers/gong/provider.js';
 import { memoryLogger } from '../helpers/logger.js';
 
-/** Any path answers one record named after it and its `from` filter. */
+/** Any path answers one record named after it and its `from` filter; /token answers like Gong's OAuth token endpoint. */
 let server: Server;
 let baseUrl: string;
 beforeAll(async () => {
   server = createServer((req, res) => {
     const url = new URL(req.url!, 'http://scratch');
     const json = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (url.pathname === '/token') return json({ access_token: 'access', expires_in: 3600, api_base_url_for_customer: 'https://us-12345.api.gong.io' });
     json({ records: [{ id: `${url.pathname}:${url.searchParams.get('from') ?? url.searchParams.get('day')}` }] });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -95,4 +98,14 @@ describe('scratch', () => {
     expect(seen.baseUrl.at(-1)).toBe(seen.auth[1]);
   });
 
+  it("keeps Gong's tenant API host from the token answer for the rest of that run only, below a configured base_url", async () => {
+    const config: GongConfig = { client_id: 'id', client_secret: 'secret', refresh_token: 'refresh', token_url: `${baseUrl}/token` };
+    const scratch: Scratch = new Map();
+    expect(absoluteRequest(gong, config, gong.check, scratch).url).toBe('https://api.gong.io/v2/workspaces');
+    await gong.auth(config, { persistConfig: async () => undefined, scratch }).headers();
+    expect(absoluteRequest(gong, config, gong.check, scratch).url).toBe('https://us-12345.api.gong.io/v2/workspaces');
+    // Another run with the same config object has not been told yet.
+    expect(absoluteRequest(gong, config, gong.check, new Map()).url).toBe('https://api.gong.io/v2/workspaces');
+    expect(absoluteRequest(gong, { ...config, base_url: 'https://proxy.example/gong' }, gong.check, scratch).url).toBe('https://proxy.example/gong/v2/workspaces');
+  });
 });
