@@ -12,6 +12,13 @@ export interface SyncWindow {
   to: DateTime;
 }
 
+/**
+ * What a provider's hooks carry from one request to a later one, each under a key of its own. The
+ * runner makes a fresh one per run and one per request context, so nothing leaks between runs or
+ * windows, even ones that share a config object.
+ */
+export type Scratch = Map<string, unknown>;
+
 export interface RequestContext<C> {
   config: C;
   /** Set for incremental streams: the slice of time this request covers. */
@@ -24,6 +31,12 @@ export interface RequestContext<C> {
   until?: DateTime;
   /** Set by the runner when the config has a start_date, for a full-table request that needs a start. */
   since?: DateTime;
+  /**
+   * Made by the runner for each attempt at a window, and each parent batch: shared by all its requests
+   * and transforms, for what a later request of the same window needs (Clari: the calls the public pass
+   * listed, to tell private ones apart; docs/sources.md#clari-copilot-records).
+   */
+  scratch: Scratch;
 }
 
 /** A request relative to the provider's base URL (or an absolute URL). */
@@ -120,6 +133,8 @@ export interface ProviderContext {
   persistConfig(patch: Record<string, unknown>): Promise<void>;
   /** Throws unless a change to these settings could be saved; asked before a single-use credential is spent. */
   ensurePersistable?(keys: readonly string[]): void;
+  /** The run's scratch, which `baseUrl` and `beforeSend` are handed too (Gong: the API host a token answer names). */
+  scratch: Scratch;
 }
 
 export interface ProviderDefinition<C extends ProviderConfig = ProviderConfig> {
@@ -145,14 +160,14 @@ export interface ProviderDefinition<C extends ProviderConfig = ProviderConfig> {
    * time it is met ('skip': in the warning that counts the skipped parents).
    */
   errorNotes?: Partial<Record<NonNullable<ErrorMeaning>, string>>;
-  /** Resolves the base URL, e.g. from a token response (Gong's api_base_url_for_customer). */
-  baseUrl?(config: C): string;
+  /** Resolves the base URL, e.g. from a token response the auth kept in the run's scratch (Gong's api_base_url_for_customer). */
+  baseUrl?(config: C, scratch: Scratch): string;
   /**
    * Shapes each request of a sync just before it is sent, from what the provider's HTTP client has seen
    * this run (Clari: smaller pages once server failures repeat, a warning as the weekly quota nears).
    * Retrying stays in the HTTP client; this only decides what the next request asks for.
    */
-  beforeSend?(request: HttpRequest, run: { traffic: Readonly<HttpClient['requests']>; logger: Logger }): HttpRequest;
+  beforeSend?(request: HttpRequest, run: { traffic: Readonly<HttpClient['requests']>; logger: Logger; scratch: Scratch }): HttpRequest;
   /** The API's request budget per day or week, counted across runs in the state. */
   quota?: QuotaRule<C>;
   /** The cheapest authenticated request that proves the credentials work (Airbyte `check`). */

@@ -24,7 +24,7 @@ const bounds = (request: HttpRequest) => {
 
 describe('Clari Copilot calls requests', () => {
   it('reads a whole history as the public calls modified before the window end', () => {
-    expect(callsRequests({ config, window: { to: at('2026-06-15T12:00:00Z') }, parents: [] })).toEqual([
+    expect(callsRequests({ config, window: { to: at('2026-06-15T12:00:00Z') }, parents: [], scratch: new Map() })).toEqual([
       { method: 'GET', path: '/calls', query: { includePrivate: 'false', includePagination: 'true', sortTime: 'asc', filterModifiedGt: undefined, filterModifiedLt: '2026-06-15T12:00:00Z' } },
     ]);
   });
@@ -32,7 +32,7 @@ describe('Clari Copilot calls requests', () => {
   it('reads a window as calls modified in it, plus calls timed in it but modified before the run range, from its first millisecond', () => {
     const range = { from: at('2026-05-01T00:00:00Z'), to: at('2026-06-15T12:00:00Z') };
     const window = { from: at('2026-05-31T00:00:00Z'), to: range.to };
-    expect(callsRequests({ config, window, range, parents: [] }).map((spec) => bounds({ method: 'GET', url: 'x', query: spec.query }))).toEqual([
+    expect(callsRequests({ config, window, range, parents: [], scratch: new Map() }).map((spec) => bounds({ method: 'GET', url: 'x', query: spec.query }))).toEqual([
       { filterModifiedGt: '2026-05-30T23:59:59.999Z', filterModifiedLt: '2026-06-15T12:00:00Z', filterTimeGt: undefined, filterTimeLt: undefined },
       { filterModifiedGt: undefined, filterModifiedLt: '2026-05-01T00:00:00Z', filterTimeGt: '2026-05-30T23:59:59.999Z', filterTimeLt: '2026-06-15T12:00:00Z' },
     ]);
@@ -40,7 +40,7 @@ describe('Clari Copilot calls requests', () => {
 
   it('with include_private runs every query for public calls first, then with includePrivate=true', () => {
     const window = { from: at('2026-06-01T00:00:00Z'), to: at('2026-06-15T12:00:00Z') };
-    const specs = callsRequests({ config: { ...config, include_private: true }, window, range: window, parents: [] });
+    const specs = callsRequests({ config: { ...config, include_private: true }, window, range: window, parents: [], scratch: new Map() });
     expect(specs.map((s) => [s.query!.includePrivate, s.query!.filterTimeGt === undefined ? 'modified' : 'time'])).toEqual([
       ['false', 'modified'],
       ['false', 'time'],
@@ -50,12 +50,13 @@ describe('Clari Copilot calls requests', () => {
   });
 
   it('tags public calls, keeps only the calls the includePrivate pass adds, and tags those private', () => {
-    const ctx = { config: { ...config, include_private: true }, parents: [] };
+    const ctx = { config: { ...config, include_private: true }, parents: [], scratch: new Map() };
     const pass = (includePrivate: string) => callsAt({ includePrivate });
     expect(markPrivate({ id: 'a' }, ctx, pass('false'))).toEqual({ id: 'a', is_private: false });
     expect(markPrivate({ id: 'a' }, ctx, pass('true'))).toBeUndefined();
     expect(markPrivate({ id: 'b' }, ctx, pass('true'))).toEqual({ id: 'b', is_private: true });
-    expect(markPrivate({ id: 'a' }, { ...ctx }, pass('true'))).toEqual({ id: 'a', is_private: true });
+    // Another window's scratch: it has not seen the call.
+    expect(markPrivate({ id: 'a' }, { ...ctx, scratch: new Map() }, pass('true'))).toEqual({ id: 'a', is_private: true });
   });
 });
 
@@ -137,18 +138,21 @@ describe('Clari Copilot request shaping', () => {
     [40, 0, 25],
     [6, 6, 100],
   ])('after %i retries (%i of them rate limits) asks for pages of %i', (retried, rateLimited, limit) => {
-    const shaped = shapeRequest(callsAt({}), { traffic: { sent: 50, retried, rateLimited }, logger: memoryLogger() });
+    const shaped = shapeRequest(callsAt({}), { traffic: { sent: 50, retried, rateLimited }, logger: memoryLogger(), scratch: new Map() });
     expect(shaped.query?.limit).toBe(limit);
   });
 
-  it('warns once when the page size shrinks, and leaves requests without a page size alone', () => {
+  it('warns once per run when the page size shrinks, and leaves requests without a page size alone', () => {
     const logger = memoryLogger();
     const traffic = { sent: 10, retried: 3, rateLimited: 0 };
-    shapeRequest(callsAt({}), { traffic, logger });
-    shapeRequest(callsAt({}), { traffic, logger });
+    const run = { traffic, logger, scratch: new Map() };
+    shapeRequest(callsAt({}), run);
+    shapeRequest(callsAt({}), run);
     expect(logger.lines.filter((l) => l.includes('pages of 50'))).toHaveLength(1);
+    shapeRequest(callsAt({}), { ...run, scratch: new Map() });
+    expect(logger.lines.filter((l) => l.includes('pages of 50'))).toHaveLength(2);
     const users: HttpRequest = { method: 'GET', url: 'https://x/users' };
-    expect(shapeRequest(users, { traffic, logger })).toBe(users);
+    expect(shapeRequest(users, run)).toBe(users);
   });
 
   it.each([

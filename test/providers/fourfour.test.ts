@@ -265,7 +265,7 @@ describe('Four/Four against the sandbox', () => {
     // 61 s tokens: the tap renews a minute early, so one second later the token counts as expiring.
     const fixture = await startFourfour({ accessTokenLifetime: Duration.fromObject({ seconds: 61 }) });
     const persisted: JsonRecord[] = [];
-    const auth = fourfour.auth(fixture.config.fourfour, { persistConfig: async (patch) => void persisted.push(patch) });
+    const auth = fourfour.auth(fixture.config.fourfour, { persistConfig: async (patch) => void persisted.push(patch), scratch: new Map() });
     const first = await auth.headers();
     expect(await auth.headers()).toEqual(first);
     await new Promise((resolve) => setTimeout(resolve, 1100));

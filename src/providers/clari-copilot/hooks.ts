@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { ErrorMeaning, RequestContext, RequestSpec, StreamDefinition } from '../../core/definitions.js';
+import type { ErrorMeaning, RequestContext, RequestSpec, Scratch, StreamDefinition } from '../../core/definitions.js';
 import { formatInstant, parseInstant } from '../../core/state.js';
 import type { HttpClient, HttpRequest, HttpStatusError } from '../../http/client.js';
 import { offset, type Paginator } from '../../pagination/index.js';
@@ -75,8 +75,6 @@ function after(instant: DateTime): string {
   return formatInstant(instant.minus({ milliseconds: 1 }));
 }
 
-const publicCalls = new WeakMap<RequestContext<ClariCopilotConfig>, Set<unknown>>();
-
 /**
  * `GET /topics` lists keyword topics as bare strings (Clari Copilot OpenAPI, `TopicsResponse`); a
  * row needs an object, and the name, unique in that list, is its key.
@@ -91,14 +89,19 @@ export function keywordTopicRow(name: unknown): JsonRecord | undefined {
  */
 export function markPrivate(call: JsonRecord, ctx: RequestContext<ClariCopilotConfig>, request: HttpRequest): JsonRecord | undefined {
   if (request.query?.includePrivate !== 'true') {
-    if (ctx.config.include_private) {
-      let seen = publicCalls.get(ctx);
-      if (!seen) publicCalls.set(ctx, (seen = new Set()));
-      seen.add(call.id);
-    }
+    if (ctx.config.include_private) publicCallIds(ctx.scratch).add(call.id);
     return { ...call, is_private: false };
   }
-  return publicCalls.get(ctx)?.has(call.id) ? undefined : { ...call, is_private: true };
+  return publicCallIds(ctx.scratch).has(call.id) ? undefined : { ...call, is_private: true };
+}
+
+/** The window's scratch key of the ids of the calls its public pass listed, which its includePrivate pass leaves out. */
+const PUBLIC_CALL_IDS = 'clari_copilot.public_call_ids';
+
+function publicCallIds(scratch: Scratch): Set<unknown> {
+  let ids = scratch.get(PUBLIC_CALL_IDS) as Set<unknown> | undefined;
+  if (!ids) scratch.set(PUBLIC_CALL_IDS, (ids = new Set()));
+  return ids;
 }
 
 /**
@@ -182,19 +185,19 @@ export function isWeeklyQuotaAnswer(status: number, body: unknown): boolean {
   return status === 429 && typeof message === 'string' && /quota/i.test(message);
 }
 
-/** The page size asked for so far in a run, by the run's traffic counters. */
-const pageSizes = new WeakMap<object, number>();
+/** The run's scratch key of the smallest page size asked for so far, so the warning comes once per size. */
+const SMALLEST_PAGE_ASKED = 'clari_copilot.smallest_page_asked';
 
 /**
- * Clari answers large pages with persistent 502s (providers.md §2.2): once server failures repeat in a
- * run, ask for smaller pages (100 → 50 → 25). The HTTP client still does every retry.
+ * Clari answers large pages with persistent 502s (docs/sources.md#clari-copilot-rate-limits): once server
+ * failures repeat in a run, ask for smaller pages (100 → 50 → 25). The HTTP client still does every retry.
  */
-export function shapeRequest(request: HttpRequest, { traffic, logger }: { traffic: Readonly<HttpClient['requests']>; logger: Logger }): HttpRequest {
+export function shapeRequest(request: HttpRequest, { traffic, logger, scratch }: { traffic: Readonly<HttpClient['requests']>; logger: Logger; scratch: Scratch }): HttpRequest {
   if (request.query?.limit === undefined) return request;
   const failures = Math.max(0, traffic.retried - traffic.rateLimited);
   const pageSize = Math.max(SMALLEST_PAGE, LARGEST_PAGE >> Math.floor(failures / FAILURES_PER_HALVING));
-  if (pageSize < (pageSizes.get(traffic) ?? LARGEST_PAGE)) {
-    pageSizes.set(traffic, pageSize);
+  if (pageSize < ((scratch.get(SMALLEST_PAGE_ASKED) as number | undefined) ?? LARGEST_PAGE)) {
+    scratch.set(SMALLEST_PAGE_ASKED, pageSize);
     logger.warn(`Clari Copilot: ${failures} requests failed on the server side so far; asking for pages of ${pageSize} instead, as Clari answers large pages with 502s`);
   }
   return pageSize < Number(request.query.limit) ? { ...request, query: { ...request.query, limit: pageSize } } : request;

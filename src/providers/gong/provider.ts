@@ -23,8 +23,11 @@ export interface GongConfig extends ProviderConfig {
 /** Gong API v2 reference, "Limits": 10,000 API calls per day by default; Gong support can raise it. */
 const DAILY_REQUEST_QUOTA = 10_000;
 
-/** OAuth tenants learn their regional API host from the token answer (api_base_url_for_customer: docs/sources.md#gong-authentication). */
-const tenantBaseUrls = new WeakMap<GongConfig, string>();
+/**
+ * The run's scratch key of the regional API host an OAuth tenant's token answer names
+ * (api_base_url_for_customer: docs/sources.md#gong-authentication); later requests of the run go there.
+ */
+const TENANT_BASE_URL = 'gong.tenant_base_url';
 
 export const gong: ProviderDefinition<GongConfig> = {
   key: 'gong',
@@ -67,7 +70,7 @@ export const gong: ProviderDefinition<GongConfig> = {
       onRotate: (refreshToken) => context.persistConfig({ refresh_token: refreshToken }),
       ensureRotationSavable: () => context.ensurePersistable?.(['refresh_token']),
       onToken: (answer) => {
-        if (typeof answer.api_base_url_for_customer === 'string') tenantBaseUrls.set(config, answer.api_base_url_for_customer);
+        if (typeof answer.api_base_url_for_customer === 'string') context.scratch.set(TENANT_BASE_URL, answer.api_base_url_for_customer);
       },
       credentialHint: 'check gong.client_id, gong.client_secret and gong.refresh_token (Gong refresh tokens are single-use)',
     });
@@ -84,5 +87,5 @@ export const gong: ProviderDefinition<GongConfig> = {
   // Going over answers 429 with a Retry-After until the day turns (§1.3), which the HTTP client hands back rather than sleep on.
   quota: { period: 'day', setting: 'daily_request_quota', limit: (config) => config.daily_request_quota ?? DAILY_REQUEST_QUOTA },
   check: { method: 'GET', path: '/v2/workspaces' },
-  baseUrl: (config) => config.base_url ?? tenantBaseUrls.get(config) ?? 'https://api.gong.io',
+  baseUrl: (config, scratch) => config.base_url ?? (scratch.get(TENANT_BASE_URL) as string | undefined) ?? 'https://api.gong.io',
 };
