@@ -160,8 +160,8 @@ export interface ProviderDefinition<C extends ProviderConfig = ProviderConfig> {
    * time it is met ('skip': in the warning that counts the skipped parents).
    */
   errorNotes?: Partial<Record<NonNullable<ErrorMeaning>, string>>;
-  /** Resolves the base URL, e.g. from a token response the auth kept in the run's scratch (Gong's api_base_url_for_customer). */
-  baseUrl?(config: C, scratch: Scratch): string;
+  /** Resolves the base URL, e.g. from a token response the auth kept in the run's scratch (Gong's api_base_url_for_customer); undefined: `base_url`, else `defaultBaseUrl`. */
+  baseUrl?(config: C, scratch: Scratch): string | undefined;
   /**
    * Shapes each request of a sync just before it is sent, from what the provider's HTTP client has seen
    * this run (Clari: smaller pages once server failures repeat, a warning as the weekly quota nears).

@@ -46,8 +46,8 @@ export interface OAuthRefreshOptions {
   now?: () => DateTime;
   /** Renew this long before the access token expires. */
   skewSeconds?: number;
-  /** How long to wait for the token endpoint's answer; default 60 s, the client's default. */
-  timeoutMs?: number;
+  /** How long to wait for the token endpoint's answer: the provider's `request_timeout`, as for the API. */
+  timeoutMs: number;
 }
 
 /**
@@ -72,11 +72,10 @@ export function oauthRefreshAuth(options: OAuthRefreshOptions): AuthStrategy {
       form.set('client_id', options.clientId);
       form.set('client_secret', options.clientSecret);
     }
-    const timeoutMs = options.timeoutMs ?? 60_000;
     let response;
     let text;
     try {
-      response = await request(options.tokenUrl, { method: 'POST', headers, body: form.toString(), headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      response = await request(options.tokenUrl, { method: 'POST', headers, body: form.toString(), headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
       text = await response.body.text();
     } catch (error) {
       // The HTTP client retries this like any failed request: renewing is part of the request's attempt.

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamPlan } from '../../src/core/catalog.js';
 import type { ProviderDefinition, Scratch, StreamDefinition } from '../../src/core/definitions.js';
 import { absoluteRequest } from '../../src/core/provider-client.js';
+import { fillDefaults } from '../../src/core/config.js';
 import { runSync } from '../../src/core/runner.js';
 import { formatInstant } from '../../src/core/state.js';
 import { bearerAuth } from '../../src/http/auth.js';
@@ -68,7 +69,7 @@ function scratchRun() {
   return {
     seen,
     async sync() {
-      const options = { config: { start_date: '2026-01-01T00:00:00Z', scratchy: {} }, plans, state: { bookmarks: {} }, logger: memoryLogger(), now: () => NOW, persistConfig: async () => undefined };
+      const options = { config: { start_date: '2026-01-01T00:00:00Z', scratchy: { request_timeout: 60 } }, plans, state: { bookmarks: {} }, logger: memoryLogger(), now: () => NOW, persistConfig: async () => undefined };
       for await (const event of runSync(options)) void event;
     },
   };
@@ -99,7 +100,7 @@ describe('scratch', () => {
   });
 
   it("keeps Gong's tenant API host from the token answer for the rest of that run only, below a configured base_url", async () => {
-    const config: GongConfig = { client_id: 'id', client_secret: 'secret', refresh_token: 'refresh', token_url: `${baseUrl}/token` };
+    const config = fillDefaults({ gong: { client_id: 'id', client_secret: 'secret', refresh_token: 'refresh', token_url: `${baseUrl}/token` } }, [gong]).gong as GongConfig;
     const scratch: Scratch = new Map();
     expect(absoluteRequest(gong, config, gong.check, scratch).url).toBe('https://api.gong.io/v2/workspaces');
     await gong.auth(config, { persistConfig: async () => undefined, scratch }).headers();

@@ -4,7 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MockAgent } from 'undici';
 import { HttpClient, HttpStatusError, type HttpClientOptions } from '../../src/http/client.js';
+import { fillDefaults } from '../../src/core/config.js';
 import { basicAuth, oauthRefreshAuth } from '../../src/http/auth.js';
+import { gong, type GongConfig } from '../../src/providers/gong/provider.js';
+import { PROVIDERS } from '../../src/providers/index.js';
 import { startSandbox } from '../../src/sandbox/server.js';
 import { SyncError } from '../../src/util/errors.js';
 import { memoryLogger } from '../helpers/logger.js';
@@ -289,6 +292,23 @@ describe('HttpClient against a real loopback server', () => {
     const { client } = oauthClient(url);
     await expect(client.send({ method: 'GET', url: `${url}/x` })).rejects.toThrow('Four/Four: GET /x still failing after 5 attempts (token endpoint HTTP 502); try again later');
     await client.close();
+  });
+});
+
+describe('the OAuth token endpoint', () => {
+  it("is waited for as long as the provider's request_timeout says, not a timeout of its own", async () => {
+    // A token endpoint that never answers: only the configured second (not 60) ends the wait.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const token_url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/token`;
+      const config = fillDefaults({ gong: { client_id: 'id', client_secret: 'secret-value', refresh_token: 'refresh-value', token_url, request_timeout: 1 } }, PROVIDERS).gong as GongConfig;
+      const auth = gong.auth(config, { persistConfig: async () => undefined, ensurePersistable: () => undefined, scratch: new Map() });
+      await expect(auth.headers()).rejects.toThrow(/token endpoint unreachable: UND_ERR_HEADERS_TIMEOUT/);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });
 

@@ -9,17 +9,17 @@ import { valueAt } from '../../util/json.js';
 import type { Logger } from '../../util/log.js';
 import type { ClariCopilotConfig } from './provider.js';
 
-/** providers.md §2.3: `skip` is declared with maximum 10000 on /calls and /scorecard. */
+/** Clari Copilot OpenAPI, GET /calls and GET /scorecard: `skip` is declared with maximum 10000. */
 const MAX_SKIP = 10_000;
-/** providers.md §2.3: `limit` ranges 1–100; AMP settled on 25 after persistent 502s (§2.2). */
+/** Clari Copilot OpenAPI, GET /calls: `limit` ranges 1–100; AMP settled on 25 after persistent 502s (docs/sources.md#clari-copilot-rate-limits). */
 const LARGEST_PAGE = 100;
 const SMALLEST_PAGE = 25;
 /** Server failures retried in a run before the page size is halved again. */
 const FAILURES_PER_HALVING = 3;
-/** providers.md §2.2: 100k requests per week, the week starting Sunday 00:00 GMT. */
+/** Clari Copilot OpenAPI, "Rate limit": 100k requests per week, the week starting Sunday 00:00 GMT. */
 export const WEEKLY_REQUEST_QUOTA = 100_000;
 
-/** The time ranges a query can bound (providers.md §2.4); /scorecard knows only the first. */
+/** The time ranges a query can bound (Clari Copilot OpenAPI, GET /calls `filterTime…`, `filterModified…`); /scorecard knows only the first. */
 const RANGES = [
   { name: 'time', gt: 'filterTimeGt', lt: 'filterTimeLt' },
   { name: 'last_modified_time', gt: 'filterModifiedGt', lt: 'filterModifiedLt' },
@@ -27,7 +27,7 @@ const RANGES = [
 type Range = (typeof RANGES)[number];
 
 /**
- * skip/limit with `pagination.hasMore` / `nextPageSkip` (providers.md §2.3). `split` keeps every
+ * skip/limit with `pagination.hasMore` / `nextPageSkip` (Clari Copilot OpenAPI, `PaginationInfo`). `split` keeps every
  * request within reach of skip ≤ 10,000; should the API still ask for more, the sync stops loudly
  * instead of silently missing records.
  */
@@ -46,9 +46,9 @@ export const clariPages: Paginator = {
 /**
  * A window's calls: those modified in it, plus those whose call time lies in it but that were last
  * modified before the run's range. `last_modified_time` moves only when the status changes
- * (providers.md §2.4), so the second query is what re-reads other edits to calls inside the lookback.
+ * (docs/sources.md#clari-copilot-records), so the second query is what re-reads other edits to calls inside the lookback.
  *
- * Private calls carry no marker (§2.4), so with include_private every query runs twice: public calls
+ * Private calls carry no marker (docs/sources.md#clari-copilot-records), so with include_private every query runs twice: public calls
  * first, then with includePrivate=true, where `markPrivate` knows the calls it has not seen as private.
  */
 export function callsRequests({ config, window, range }: RequestContext<ClariCopilotConfig>): RequestSpec[] {
@@ -59,7 +59,7 @@ export function callsRequests({ config, window, range }: RequestContext<ClariCop
     queries.map((bounds): RequestSpec => ({
       method: 'GET',
       path: '/calls',
-      // The split needs pagination.matched (on by default, providers.md §2.3); a fixed order keeps
+      // The split needs pagination.matched (on by default: Clari Copilot OpenAPI, GET /calls `includePagination`); a fixed order keeps
       // skip/limit pages from overlapping or leaving gaps.
       query: { includePrivate, includePagination: 'true', sortTime: 'asc', ...bounds },
     })),
@@ -69,7 +69,7 @@ export function callsRequests({ config, window, range }: RequestContext<ClariCop
 /**
  * The value of a `…Gt` filter that keeps `instant` itself: CLARI-OAS's names say strictly after, its
  * prose "filters out calls … before" says from; a millisecond earlier is right either way (timestamps
- * carry milliseconds, providers.md §2.4), at worst repeating a record that sits on the boundary.
+ * carry milliseconds, docs/sources.md#clari-copilot-records), at worst repeating a record that sits on the boundary.
  */
 function after(instant: DateTime): string {
   return formatInstant(instant.minus({ milliseconds: 1 }));
@@ -115,7 +115,7 @@ const PROCESSED_STATUSES = new Set(['PROCESSED', 'POST_PROCESSING_DONE']);
 export const hasPublicDetails = (call: JsonRecord) => call.is_private === false && PROCESSED_STATUSES.has(String(call.status));
 
 /**
- * When more records match than skip ≤ 10,000 can reach (providers.md §2.3), cut the request in two by
+ * When more records match than skip ≤ 10,000 can reach (docs/sources.md#clari-copilot-paging), cut the request in two by
  * time: halve a bounded range, step a year back from an open start, or cut an unbounded one at now.
  * The range the query selects on is cut first; a range too narrow to cut falls back to the other field.
  */
@@ -177,7 +177,7 @@ export function withNamingCall(record: JsonRecord, { parents }: RequestContext<C
 }
 
 /**
- * How Clari signals a spent weekly quota is undocumented (providers.md §6.8); a 429 whose body names
+ * How Clari signals a spent weekly quota is undocumented (docs/sources.md#clari-copilot-rate-limits); a 429 whose body names
  * the quota (the sandbox's assumption) is told apart from the per-second limit, which is worth a retry.
  */
 export function isWeeklyQuotaAnswer(status: number, body: unknown): boolean {

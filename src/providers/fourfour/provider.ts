@@ -46,6 +46,7 @@ export const fourfour: ProviderDefinition<FourfourConfig> = {
       provider: 'Four/Four',
       // docs/sources.md#fourfour-authentication: the token URL sits on the API host.
       tokenUrl: config.token_url ?? `${baseUrlOf(config)}/oauth/token`,
+      timeoutMs: config.request_timeout! * 1000,
       clientId: config.client_id!,
       clientSecret: config.client_secret!,
       refreshToken: config.refresh_token!,

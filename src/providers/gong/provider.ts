@@ -61,7 +61,8 @@ export const gong: ProviderDefinition<GongConfig> = {
     if (config.access_token) return bearerAuth(config.access_token);
     return oauthRefreshAuth({
       provider: 'Gong',
-      tokenUrl: config.token_url ?? 'https://app.gong.io/oauth2/generate-customer-token',
+      tokenUrl: config.token_url!,
+      timeoutMs: config.request_timeout! * 1000,
       clientId: config.client_id!,
       clientSecret: config.client_secret!,
       refreshToken: config.refresh_token!,
@@ -84,8 +85,8 @@ export const gong: ProviderDefinition<GongConfig> = {
   interpretError: interpretGongError,
   describeRefusal: describeGongRefusal,
   errorNotes: gongErrorNotes,
-  // Going over answers 429 with a Retry-After until the day turns (§1.3), which the HTTP client hands back rather than sleep on.
+  // Going over answers 429 with a Retry-After until the day turns (docs/sources.md#gong-rate-limits), which the HTTP client hands back rather than sleep on.
   quota: { period: 'day', setting: 'daily_request_quota', limit: (config) => config.daily_request_quota ?? DAILY_REQUEST_QUOTA },
   check: { method: 'GET', path: '/v2/workspaces' },
-  baseUrl: (config, scratch) => config.base_url ?? (scratch.get(TENANT_BASE_URL) as string | undefined) ?? 'https://api.gong.io',
+  baseUrl: (config, scratch) => config.base_url ?? (scratch.get(TENANT_BASE_URL) as string | undefined),
 };

@@ -47,7 +47,7 @@ import {
  * The 21 Four/Four entity sets as data. Samples exist for the fields of Contacts and Leads only
  * (AMP fixtures, docs/sources.md#fourfour-service); the other 19 are this sandbox's design: snake_case like the known ones, `id`
  * keys, foreign keys between sets, `created_at` on the sets AMP filters by it and `created` + `updated`
- * on the CRM and tracker sets (§3.4), and no change field on the five full-table sets.
+ * on the CRM and tracker sets (docs/sources.md#fourfour-paging-and-filters), and no change field on the five full-table sets.
  */
 
 const stageOf = (r: RecordContext) => String(r.get('stage'));
