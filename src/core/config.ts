@@ -13,8 +13,8 @@ export function isSecretSetting(name: string): boolean {
   return /(_secret|_password|_token)$|^(api_key|access_key)$/.test(name);
 }
 
-/** The published settings schema: the top-level settings plus one block per provider. */
-export function settingsSchema(providers: readonly ProviderDefinition[]): JsonRecord {
+/** The published settings schema: the top-level settings plus one block per provider, and a command's own (`extra`: target-convo's). */
+export function settingsSchema(providers: readonly ProviderDefinition[], extra: JsonRecord = {}): JsonRecord {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     title: 'tap-convo',
@@ -25,6 +25,7 @@ export function settingsSchema(providers: readonly ProviderDefinition[]): JsonRe
       end_date: { type: ['string', 'null'], format: 'date-time', title: 'End date', description: 'Latest record time to sync (exclusive); absent means now.' },
       emit_activate_version_messages: { type: 'boolean', default: false, title: 'Emit ACTIVATE_VERSION', description: 'Version full-table streams so targets can drop rows that disappeared.' },
       ...Object.fromEntries(providers.map((p) => [p.key, p.settings])),
+      ...extra,
     },
   };
 }
@@ -35,8 +36,8 @@ export function settingsSchema(providers: readonly ProviderDefinition[]): JsonRe
  * setting and never falls back to a value of its own. In place, as a rotated credential is later
  * written into this same object.
  */
-export function fillDefaults<C extends JsonRecord>(config: C, providers: readonly ProviderDefinition[]): C {
-  defaultsFiller(settingsSchema(providers))(config);
+export function fillDefaults<C extends JsonRecord>(config: C, providers: readonly ProviderDefinition[], extra: JsonRecord = {}): C {
+  defaultsFiller(settingsSchema(providers, extra))(config);
   return config;
 }
 
@@ -163,8 +164,8 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/i;
  * schema and each provider's own rules, and registers every credential for redaction.
  * Problems are reported together in one line.
  */
-export function loadConfig(sources: readonly string[], providers: readonly ProviderDefinition[], env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  const schema = settingsSchema(providers);
+export function loadConfig(sources: readonly string[], providers: readonly ProviderDefinition[], env: NodeJS.ProcessEnv = process.env, extra: JsonRecord = {}): LoadedConfig {
+  const schema = settingsSchema(providers, extra);
   const config: JsonRecord = {};
   const origins = new Map<string, string>();
   for (const source of sources) {
@@ -203,7 +204,7 @@ export function loadConfig(sources: readonly string[], providers: readonly Provi
     problems.push(`no provider is configured; add a block for one of ${providers.map((p) => p.key).join(', ')}`);
   }
   if (problems.length) throw new InputError(`config: ${problems.join('; ')}`);
-  return { config: fillDefaults(config, providers), origins };
+  return { config: fillDefaults(config, providers, extra), origins };
 }
 
 /** luxon accepts a bare `P` and negative durations; a negative lookback would skip data past the bookmark. */

@@ -41,7 +41,7 @@ export interface RequestContext<C> {
 
 /** A request relative to the provider's base URL (or an absolute URL). */
 export interface RequestSpec {
-  method: 'GET' | 'POST';
+  method: HttpRequest['method'];
   path: string;
   query?: Record<string, QueryValue>;
   body?: unknown;

@@ -9,7 +9,7 @@ import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, Retrya
 export type QueryValue = string | number | boolean | undefined | Array<string | number>;
 
 export interface HttpRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Absolute URL; `query` is added to it. */
   url: string;
   query?: Record<string, QueryValue>;
@@ -19,6 +19,18 @@ export interface HttpRequest {
   anonymous?: boolean;
   /** The answer's body is handed back as text, not parsed as JSON (an XML document). */
   text?: boolean;
+  /**
+   * A write that must not be sent twice (a create without a de-duplication key): retried only when the
+   * server cannot have applied it (429, or a connection refused); any other failure is an UncertainWrite.
+   */
+  unsafeToRepeat?: boolean;
+}
+
+/** A write whose answer was lost after it may have reached the server: the caller finds out (a read-back), never resends blindly. */
+export class UncertainWrite extends SyncError {
+  constructor(readonly endpoint: string, reason: string) {
+    super(`${endpoint} may or may not have been applied (${reason})`, 'transient_error');
+  }
 }
 
 export interface HttpResponse {
@@ -134,6 +146,7 @@ export class HttpClient {
           throw new HttpStatusError(error.status, error.body, endpoint, `${this.options.provider} ${what} (HTTP ${error.status} on ${endpoint}); ${this.options.credentialHint}`);
         }
         if (!(error instanceof Retryable)) throw error;
+        if (req.unsafeToRepeat && error.answer?.status !== 429 && error.message !== 'ECONNREFUSED') throw new UncertainWrite(endpoint, error.message);
         const delay = error.retryAfterMs ?? backoffDelay(attempt, this.retry);
         // A wait longer than the whole retry budget (Gong's daily quota: Retry-After until midnight) is not slept on.
         if (error.answer && (delay > this.retry.maxTotalWaitMs || this.options.isFinalAnswer?.(error.answer.status, error.answer.body))) {

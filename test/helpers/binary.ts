@@ -33,7 +33,7 @@ export interface BinaryOptions {
  * run is scanned for the secrets of the configs it was given (issue 7: zero hits, errors and debug
  * logs included): a hit rejects, so no test can pass while a credential leaks.
  */
-export function runBinary(bin: 'tap-convo' | 'target-convo-duckdb', args: string[], options: BinaryOptions = {}): Promise<BinaryRun> {
+export function runBinary(bin: 'tap-convo' | 'target-convo' | 'target-convo-duckdb', args: string[], options: BinaryOptions = {}): Promise<BinaryRun> {
   const env = { PATH: process.env.PATH, ...options.env };
   // Read before the run too: a rotated refresh token replaces the old one in the file.
   const secretsBefore = secretsOfRun(args, env);
