@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MockAgent } from 'undici';
-import { HttpClient, HttpStatusError, type HttpClientOptions } from '../../src/http/client.js';
+import { HttpClient, HttpStatusError, UncertainWrite, type HttpClientOptions } from '../../src/http/client.js';
 import { fillDefaults } from '../../src/core/config.js';
 import { basicAuth, oauthRefreshAuth } from '../../src/http/auth.js';
 import { gong, type GongConfig } from '../../src/providers/gong/provider.js';
@@ -62,6 +62,16 @@ describe('HttpClient retries', () => {
     expect(waits[0]).toBeGreaterThanOrEqual(expected - 1500);
     expect(waits[0]).toBeLessThanOrEqual(expected);
     expect(client.requests).toMatchObject({ sent: 2, retried: 1, rateLimited: 1 });
+  });
+
+  it('never repeats a write marked unsafe once it may have reached the server, but retries it after a 429', async () => {
+    const { client, pool } = mockClient();
+    pool.intercept({ path: '/create', method: 'POST' }).reply(429, { errors: ['slow down'] }, { headers: { 'retry-after': '1' } });
+    pool.intercept({ path: '/create', method: 'POST' }).reply(500, { errors: ['boom'] });
+    const error = await client.send({ method: 'POST', url: `${ORIGIN}/create`, body: { a: 1 }, unsafeToRepeat: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UncertainWrite);
+    expect((error as Error).message).toBe('POST /create may or may not have been applied (HTTP 500)');
+    expect(client.requests).toMatchObject({ sent: 2, retried: 1 });
   });
 
   it('backs off exponentially on 5xx and fails with a clear message once attempts run out', async () => {
