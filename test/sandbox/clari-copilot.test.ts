@@ -83,8 +83,11 @@ describe('Clari Copilot sandbox', () => {
       expect(status).toBe(200);
     });
 
-    it('serves only the read endpoints, and only with GET', async () => {
-      expect(await get(`${h.base}/create-call`)).toMatchObject({ status: 404, body: { errorMessage: expect.any(String) } });
+    it('answers an unknown endpoint 404 and a read or write with another method 405', async () => {
+      expect(await get(`${h.base}/update-call`)).toMatchObject({ status: 404, body: { errorMessage: expect.any(String) } });
+      const create = await get(`${h.base}/create-call`);
+      expect(create).toMatchObject({ status: 405, body: { errorMessage: expect.any(String) } });
+      expect(create.headers.get('allow')).toBe('POST');
       const post = await fetch(`${h.base}/calls`, { method: 'POST', headers: AUTH });
       expect(post.status).toBe(405);
     });

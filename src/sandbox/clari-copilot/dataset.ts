@@ -8,6 +8,7 @@ import { CrmRecords, type CrmObject } from './crm.js';
 import { Directory, type ApiRecord } from './directory.js';
 import { CallTimeline, CLASS_COUNT, classRun, type TimeBounds } from './timeline.js';
 import { REMARKS, type CallStatus, type CallType } from './vocabulary.js';
+import { WriteStore } from './writes.js';
 
 export type { ApiRecord } from './directory.js';
 
@@ -60,7 +61,7 @@ export interface ClariCopilotDataset {
   isPrivate(callId: string): boolean;
   /** When a call's silent edits happen (fields change, `last_modified_time` does not). */
   silentEdits(callId: string): DateTime[];
-  /** What `/get-account|get-contact|get-deal?id=` answers for a CRM id, or undefined where it answers 404. */
+  /** What `/get-account|get-contact|get-deal?id=` answers for a CRM id (the written object over the generated one), or undefined where it answers 404. */
   crmRecord(object: CrmObject, crmId: string, options?: Pick<DatasetOptions, 'visibleAt'>): ApiRecord | undefined;
   /** The hidden modified time `/v2/topics` filters on (Clari Copilot OpenAPI, GET /v2/topics: the record has none). */
   topicModifiedAt(topicId: string, options?: Pick<DatasetOptions, 'visibleAt'>): DateTime | undefined;
@@ -97,6 +98,8 @@ export class Tenant implements ClariCopilotDataset {
   readonly directory: Directory;
   readonly calls: CallFactory;
   readonly crm: CrmRecords;
+  /** What the write endpoints stored: the one part of the tenant that is state, not generated. */
+  readonly writes: WriteStore;
 
   constructor(
     private readonly options: SandboxOptions,
@@ -108,6 +111,7 @@ export class Tenant implements ClariCopilotDataset {
     this.directory = new Directory(options.seed, this.anchor, settings.users);
     this.calls = new CallFactory(options.seed, this.timeline, this.directory);
     this.crm = new CrmRecords(options.seed, this.calls, this.directory);
+    this.writes = new WriteStore(options.seed, this.crm);
   }
 
   /**
@@ -261,7 +265,7 @@ export class Tenant implements ClariCopilotDataset {
   }
 
   crmRecord(object: CrmObject, crmId: string, options?: Pick<DatasetOptions, 'visibleAt'>): ApiRecord | undefined {
-    return this.crm.record(object, crmId, this.nowMs(options));
+    return this.writes.current(object, crmId, this.nowMs(options));
   }
 
   isPrivate(callId: string): boolean {

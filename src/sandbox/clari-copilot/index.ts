@@ -5,9 +5,11 @@ import { rngFor } from '../random.js';
 import { recordsVisibleAt, type SandboxOptions, type SandboxProvider, type SandboxRequest } from '../types.js';
 import { Tenant, type ClariCopilotDataset } from './dataset.js';
 import { CALLS_PAGE_SIZE, CLARI_ROUTES, type ClariContext } from './routes.js';
+import type { ClariWrites } from './writes.js';
 
 export type { ApiRecord, ClariCopilotDataset, ClariObject, ClariRecordTypes, DatasetOptions } from './dataset.js';
 export { CLARI_ROUTES } from './routes.js';
+export type { ClariWrites, CreatedCall, WriteOperation, WrittenObject } from './writes.js';
 
 /** The credentials the sandbox accepts (CLARI-OAS security schemes `api_key`, `api_password`: headers `X-Api-Key`, `X-Api-Password`). */
 export const CLARI_COPILOT_SANDBOX_API_KEY = 'sandbox-clari-copilot-api-key';
@@ -37,13 +39,16 @@ export interface ClariSandboxSettings {
 export interface ClariSandbox extends SandboxProvider {
   /** Ground truth: the records this API serves. */
   readonly dataset: ClariCopilotDataset;
+  /** Ground truth of the write endpoints: what was written, and how often each key was. */
+  readonly writes: ClariWrites;
 }
 
 const DOCUMENTATION = 'see documentation: https://api-doc.copilot.clari.com';
 
 /**
  * The simulated Clari Copilot REST API (CLARI-OAS): the read endpoints `/calls`, `/call-details`,
- * `/users`, `/topics`, `/v2/topics`, `/scorecard` and `/scorecard-template` (routes in CLARI_ROUTES).
+ * `/users`, `/topics`, `/v2/topics`, `/scorecard`, `/scorecard-template` and `/get-account|contact|deal`,
+ * and the writes `/create-call` and `/create-|update-|delete-account|contact|deal` (routes in CLARI_ROUTES).
  */
 export function createClariCopilotSandbox(options: SandboxOptions, settings: ClariSandboxSettings = {}): ClariSandbox {
   const tenant = new Tenant(options, {
@@ -77,6 +82,7 @@ export function createClariCopilotSandbox(options: SandboxOptions, settings: Cla
     configKey: 'clari_copilot',
     requestsPerSecond: 10,
     dataset: tenant,
+    writes: tenant.writes,
     // CLARI-OAS documents 10 requests/s, not the breach signal. Assumed: a 429 without Retry-After (Clari
     // sends no rate-limit headers) and the usual error body.
     rateLimited: () => errorResponse(api, new ApiError(429, 'Rate limit exceeded: at most 10 requests per second')),

@@ -1,7 +1,8 @@
-import { ApiError } from '../kit/errors.js';
+import { ApiError, badRequest } from '../kit/errors.js';
 import type { Paging } from '../kit/paging.js';
-import { instant, queryChoice, queryFlag, queryInteger, queryList } from '../kit/request.js';
+import { instant, isAbsent, queryChoice, queryFlag, queryInteger, queryList, stringField } from '../kit/request.js';
 import { list, lookup, type Route } from '../kit/routes.js';
+import { callFields, crmFields } from './bodies.js';
 import type { MediaOptions } from './calls.js';
 import type { CrmObject } from './crm.js';
 import type { ApiRecord, CallQuery, Tenant } from './dataset.js';
@@ -26,7 +27,8 @@ const CRM_OBJECTS: readonly CrmObject[] = ['account', 'contact', 'deal'];
 const skipLimit = (defaultLimit: number, paginationFlag?: string): Paging => ({ style: 'skip-limit', defaultLimit, maxLimit: 100, maxSkip: MAX_SKIP, ...(paginationFlag ? { paginationFlag } : {}) });
 
 /**
- * The read endpoints of the Clari Copilot REST API (CLARI-OAS, https://api-doc.copilot.clari.com/spec.yaml).
+ * The endpoints of the Clari Copilot REST API (CLARI-OAS, https://api-doc.copilot.clari.com/spec.yaml): the
+ * reads, and the writes of calls and CRM objects.
  * Parameters an endpoint does not define are ignored: nothing documents a refusal, and clients send
  * `limit` and `filterModifiedGt` to every object (github.com/amp-labs/connectors providers/claricopilot).
  *
@@ -82,21 +84,81 @@ export const CLARI_ROUTES: readonly Route<ClariContext>[] = [
     records: (query, clari) => clari.tenant.scorecardSource(query, clari.visibleAtMs()),
   }),
   list({ method: 'GET', path: '/scorecard-template', envelope: (clari) => clari.templatesKey, records: (_, clari) => clari.tenant.scorecardTemplates() }),
-  ...CRM_OBJECTS.map((object) =>
-    // CLARI-OAS GET /get-account, /get-contact, /get-deal: the object itself, by its source (CRM) id; 404 when there is none.
+  ...CRM_OBJECTS.flatMap(crmRoutes),
+  lookup<ClariContext, ApiRecord>({
+    method: 'POST',
+    path: '/create-call',
+    required: { body: ['source_id', 'call_time', 'type', 'audio_url'] },
+    filters: ({ body }) => callFields(body),
+    record(fields, clari) {
+      requireRecordingUser(fields, clari.tenant);
+      // CreateCallResponse `{call_id, error}`: the document does not say what `error` holds on success; empty here.
+      return { call_id: clari.tenant.writes.createCall(fields).call_id, error: '' };
+    },
+  }),
+];
+
+/**
+ * An account, contact or deal: read (GET /get-account), create (POST /create-account), update (PUT
+ * /update-account) and delete (DELETE /delete-account), and the same for contact and deal (Clari
+ * Copilot OpenAPI). Every one names the object by its source (CRM) id: GET and DELETE take it as
+ * `id`, so `crm_id` is required on create, although `AccountWithoutId` marks nothing required, as
+ * a created object could not be read or deleted without it. Create and update answer the full object,
+ * delete its last snapshot; the object a write touches is read the way GET reads it, 404 when none.
+ */
+function crmRoutes(object: CrmObject): Route<ClariContext>[] {
+  return [
     lookup<ClariContext, string>({
       method: 'GET',
       path: `/get-${object}`,
       required: { query: ['id'] },
       filters: ({ query }) => query.get('id')!,
       record(crmId, clari) {
-        const record = clari.tenant.crm.record(object, crmId, clari.visibleAtMs());
+        const record = clari.tenant.writes.current(object, crmId, clari.visibleAtMs());
         if (!record) throw new ApiError(404, `No ${object} with id ${crmId}`);
         return record;
       },
     }),
-  ),
-];
+    lookup<ClariContext, ApiRecord>({
+      method: 'POST',
+      path: `/create-${object}`,
+      required: { body: ['crm_id'] },
+      filters: ({ body }) => crmFields(object, body, false),
+      record: (fields, clari) => clari.tenant.writes.create(object, fields, clari.visibleAtMs()),
+    }),
+    lookup<ClariContext, ApiRecord>({
+      method: 'PUT',
+      path: `/update-${object}`,
+      filters({ body }) {
+        const fields = crmFields(object, body, true);
+        // The update body (`Account`, …) carries both ids; the document does not say which one finds the object.
+        if (isAbsent(fields.crm_id) && isAbsent(fields.id)) throw badRequest('crm_id or id is required');
+        return fields;
+      },
+      record: (fields, clari) => clari.tenant.writes.update(object, fields, clari.visibleAtMs()),
+    }),
+    lookup<ClariContext, string>({
+      method: 'DELETE',
+      path: `/delete-${object}`,
+      // The body `{id}`: "source id of account".
+      required: { body: ['id'] },
+      filters: ({ body }) => stringField('id', body.id)!,
+      record: (crmId, clari) => clari.tenant.writes.delete(object, crmId, clari.visibleAtMs()),
+    }),
+  ];
+}
+
+/**
+ * Clari Copilot OpenAPI, POST /create-call `user_emails`: '"no recording user" error will be thrown if
+ * there are no recording users in (user_emails U source_user_ids)'. A user's source id is taken to be
+ * their CRM user id (the `owner_crm_id` deals carry): the sandbox's users have no other.
+ */
+function requireRecordingUser(fields: ApiRecord, tenant: Tenant): void {
+  const emails = new Set(((fields.user_emails as string[] | undefined) ?? []).map((email) => email.toLowerCase()));
+  const sourceIds = new Set((fields.source_user_ids as string[] | undefined) ?? []);
+  const recording = tenant.directory.recorders.some((user) => emails.has(user.email.toLowerCase()) || sourceIds.has(tenant.calls.crmId('user', user.email)));
+  if (!recording) throw badRequest('no recording user among user_emails and source_user_ids');
+}
 
 function callQuery(query: URLSearchParams): CallQuery {
   const sortTime = queryChoice(query, 'sortTime', ['asc', 'desc']);

@@ -44,6 +44,30 @@ export function instant(name: string, value: unknown): number | undefined {
   return parsed.toMillis();
 }
 
+/**
+ * OpenAPI `format: date-time`, which is RFC 3339 §5.6 `date-time`: a full date, a time and an offset.
+ * Returned as written.
+ */
+export function dateTimeField(name: string, value: unknown): string | undefined {
+  const text = stringField(name, value);
+  if (text === undefined) return undefined;
+  const shaped = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(text);
+  if (!shaped || !DateTime.fromISO(text.toUpperCase()).isValid) throw badRequest(`${name}: '${text}' is not an RFC 3339 date-time`);
+  return text;
+}
+
+export function booleanField(name: string, value: unknown): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw badRequest(`${name}: must be a boolean`);
+  return value;
+}
+
+export function numberField(name: string, value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw badRequest(`${name}: must be a number`);
+  return value;
+}
+
 export function stringField(name: string, value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw badRequest(`${name}: must be a string`);

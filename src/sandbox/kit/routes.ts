@@ -9,7 +9,7 @@ import { fieldAt, isAbsent, jsonObjectBody } from './request.js';
  * required parameters, reads the filters, and pages the records into the vendor's envelope.
  */
 
-export type Method = 'GET' | 'POST';
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /** A request as a route sees it: the server's request, with its path parameters and context. */
 export interface RouteRequest extends SandboxRequest {
@@ -21,7 +21,7 @@ export interface RouteRequest extends SandboxRequest {
   scopes: ReadonlySet<string>;
 }
 
-/** What a list or lookup route reads: the request with a POST's body parsed as a JSON object (`{}` for a GET). */
+/** What a list or lookup route reads: the request with its body parsed as a JSON object (`{}` for a GET, which has none). */
 export interface RecordRequest extends RouteRequest {
   body: Readonly<Record<string, unknown>>;
 }
@@ -61,7 +61,10 @@ export interface ListRoute<C, F> extends ReadRoute<C, F> {
   records: (filters: F, context: C, request: RecordRequest) => RecordSource | readonly unknown[];
 }
 
-/** A per-id lookup: one record under `envelope`, or as the whole body without one (an OData singleton). */
+/**
+ * One record under `envelope`, or as the whole body without one (an OData singleton): a per-id lookup,
+ * or the object a write answers with.
+ */
 export interface LookupRoute<C, F> extends ReadRoute<C, F> {
   envelope?: string;
   /** The record; throws a 404 `ApiError` when there is none. */
@@ -135,7 +138,7 @@ function access({ method, path, scope, public: isPublic }: RouteBase): RouteBase
 }
 
 function readRequest<C, F>(definition: ReadRoute<C, F>, request: RouteRequest, context: C, api: ApiRuntime) {
-  const recordRequest: RecordRequest = { ...request, body: definition.method === 'POST' ? jsonObjectBody(request) : {} };
+  const recordRequest: RecordRequest = { ...request, body: definition.method === 'GET' ? {} : jsonObjectBody(request) };
   for (const name of definition.required?.query ?? []) if (isAbsent(recordRequest.query.get(name))) throw badRequest(api.missingParameter(name));
   for (const name of definition.required?.body ?? []) if (isAbsent(fieldAt(recordRequest.body, name))) throw badRequest(api.missingParameter(name));
   return { recordRequest, filters: definition.filters?.(recordRequest, context) as F };
