@@ -6,6 +6,7 @@ import type { ConfigPersister } from '../../core/config.js';
 import type { ProviderConfig, RequestSpec } from '../../core/definitions.js';
 import { absoluteRequest, createProviderClient } from '../../core/provider-client.js';
 import { HttpStatusError, type HttpClient } from '../../http/client.js';
+import type { RetryPolicy } from '../../http/retry.js';
 import type { JsonRecord } from '../../protocol/messages.js';
 import { decodeSingerLine } from '../../protocol/singer-reader.js';
 import { InputError, SyncError } from '../../util/errors.js';
@@ -33,6 +34,8 @@ export interface ConvoTargetOptions {
   state?: JsonRecord;
   /** One reject as a JSON line (stream, key, status, message), on stderr. */
   reject(line: string): void;
+  /** The HTTP client's retry policy, if not its default (tests shorten the waits). */
+  retry?: Partial<RetryPolicy>;
 }
 
 /** The outcome: how many records were written, left unchanged, and rejected. */
@@ -172,7 +175,7 @@ function payloadHash(payload: unknown): string {
 
 /** The provider's one client, with the tap's rate limit, retries and credential rotation. */
 function liveChannel(writer: ObjectWriter, config: ProviderConfig, options: ConvoTargetOptions): { channel: WriteChannel; client: HttpClient } {
-  const client = createProviderClient(writer.provider, config, { logger: options.logger, persistConfig: options.persister.persistConfig, ensurePersistable: options.persister.ensurePersistable });
+  const client = createProviderClient(writer.provider, config, { logger: options.logger, persistConfig: options.persister.persistConfig, ensurePersistable: options.persister.ensurePersistable, retry: options.retry });
   const scratch = new Map<string, unknown>();
   return {
     client,
