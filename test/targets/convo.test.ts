@@ -145,6 +145,29 @@ describe('target-convo into Clari Copilot', () => {
     expect(run.states).toEqual([]);
   });
 
+  it.each([3, 11, 24])('killed (SIGKILL) after %i creates, a rerun from the last STATE it echoed creates each key exactly once', async (creates) => {
+    const { clari, config } = await sandbox();
+    const dir = tempDir();
+    // Paced, so the kill lands mid-run; a STATE every 5 records.
+    const path = writeJson(dir, 'config.json', { clari_copilot: { ...(config.clari_copilot as JsonRecord), requests_per_second: 20 } });
+    const accounts = Array.from({ length: 30 }, (_, i) => ({ crm_id: `001KILL${String(i).padStart(10, '0')}`, name: `Account ${i}` }));
+    const lines = accounts.flatMap((a, i) => [record('clari_copilot_accounts', a), ...(i % 5 === 4 ? [state({ bookmarks: {}, at: i })] : [])]);
+    const created = () => accounts.filter((a) => clari.writes.count('create-account', a.crm_id) > 0).length;
+    const reached = new Promise<void>((resolve) => {
+      const timer = setInterval(() => created() >= creates && (clearInterval(timer), resolve()), 5);
+    });
+    const killed = await runBinary('target-convo', ['--config', path], { input: lines.join('\n') + '\n', signal: { signal: 'SIGKILL', when: reached } });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(created()).toBeLessThan(accounts.length);
+    const last = killed.lines.filter((line) => line.type === 'STATE').at(-1) as { value: JsonRecord } | undefined;
+    const rerun = await runBinary('target-convo', ['--config', path, ...(last ? ['--state', writeJson(dir, 'state.json', last.value)] : [])], { input: lines.join('\n') + '\n' });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    for (const account of accounts) {
+      expect(clari.writes.count('create-account', account.crm_id), account.crm_id).toBe(1);
+      expect(clari.writes.received('create-account', account.crm_id), account.crm_id).toBe(1);
+    }
+  }, 60_000);
+
   it('as a binary: exit 1 after a reject, the rejects on stderr, STATE on stdout, no secret anywhere', async () => {
     const { config } = await sandbox();
     const dir = tempDir();
