@@ -90,6 +90,9 @@ export function attachCallStart(transcript: JsonRecord, { parents }: RequestCont
 }
 
 /** GET /v2/flows needs an owner; only active users with an address can own flows (Gong API v2, GET /v2/flows: `flowOwnerEmail` is required). */
+/** The start a required `from…` filter gets when the run has none (no start_date, no bookmark): the whole history. */
+export const HISTORY_START = DateTime.fromMillis(0, { zone: 'utc' });
+
 export const canOwnFlows = (user: JsonRecord) => user.active !== false && typeof user.emailAddress === 'string';
 
 /**
@@ -121,7 +124,7 @@ export function reviewInWindow(scorecard: JsonRecord, { window }: RequestContext
  * row sums the whole range asked (interaction, aggregate); `days` and `weeks`, the window's whole days
  * or Monday-to-Sunday weeks, for the endpoints with a row per period (day-by-day, aggregate-by-period).
  */
-export type StatsSpan = 'day' | 'days' | 'weeks';
+type StatsSpan = 'day' | 'days' | 'weeks';
 
 /**
  * The company days a stats request covers: whole units from the one the window starts in to the one
@@ -196,10 +199,10 @@ export function managersAcross(user: JsonRecord, workspaces: readonly JsonRecord
   return workspaces.map((workspace) => ({ id: `${workspace.id}/${user.managerId}`, workspaceId: String(workspace.id), managerId: String(user.managerId) }));
 }
 
-/** The coaching of a manager's whole history in the run's range: from start_date (else the epoch, as GET /v2/logs) to the run's end. */
+/** The coaching of a manager over the run's range: from start_date (else the whole history) to the run's end. */
 export function coachingRequest({ parents, since, until }: RequestContext<GongConfig>): RequestSpec {
   const { workspaceId, managerId } = parents[0]!;
-  return { method: 'GET', path: '/v2/coaching', query: { 'workspace-id': String(workspaceId), 'manager-id': String(managerId), from: formatInstant(since ?? DateTime.fromMillis(0, { zone: 'utc' })), to: formatInstant(until!) } };
+  return { method: 'GET', path: '/v2/coaching', query: { 'workspace-id': String(workspaceId), 'manager-id': String(managerId), from: formatInstant(since ?? HISTORY_START), to: formatInstant(until!) } };
 }
 
 /** One row per direct report of a manager's coaching answer (Gong API v2, GET /v2/coaching, `CoachingMetricsData`). */

@@ -1,4 +1,3 @@
-import { DateTime } from 'luxon';
 import type { StreamDefinition } from '../../core/definitions.js';
 import { formatInstant } from '../../core/state.js';
 import { cursorInQuery } from '../../pagination/index.js';
@@ -9,6 +8,7 @@ import {
   coachingRows,
   entitySchemaFields,
   extensiveCallsBody,
+  HISTORY_START,
   managersAcross,
   namedProspects,
   perPeriod,
@@ -194,7 +194,7 @@ export const gongStreams: StreamDefinition<GongConfig>[] = [
       LOG_TYPES.map((logType) => ({
         method: 'GET' as const,
         path: '/v2/logs',
-        query: { logType, fromDateTime: formatInstant(window?.from ?? DateTime.fromMillis(0, { zone: 'utc' })), ...(window ? { toDateTime: formatInstant(window.to) } : {}) },
+        query: { logType, fromDateTime: formatInstant(window?.from ?? HISTORY_START), ...(window ? { toDateTime: formatInstant(window.to) } : {}) },
       })),
     recordsAt: ['logEntries'],
     paginator: queryCursor,

@@ -126,7 +126,7 @@ export function answeredScorecards(data: GongData, filter: AnsweredScorecardFilt
 }
 
 /** The counters of Gong's user activity stats, in the OpenAPI document's order. */
-export const ACTIVITY_COUNTERS = [
+const ACTIVITY_COUNTERS = [
   'callsAsHost', 'callsGaveFeedback', 'callsRequestedFeedback', 'callsReceivedFeedback', 'ownCallsListenedTo', 'othersCallsListenedTo',
   'callsSharedInternally', 'callsSharedExternally', 'callsScorecardsFilled', 'callsScorecardsReceived', 'callsAttended', 'callsCommentsGiven',
   'callsCommentsReceived', 'callsMarkedAsFeedbackGiven', 'callsMarkedAsFeedbackReceived',

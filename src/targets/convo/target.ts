@@ -16,7 +16,7 @@ import { clariCopilotWriters } from './clari-copilot.js';
 import type { ObjectWriter, WriteChannel, Written } from './writers.js';
 
 /** Every object target-convo writes, by the stream that names it. */
-export const WRITERS: readonly ObjectWriter[] = [...clariCopilotWriters] as ObjectWriter[];
+const WRITERS = clariCopilotWriters as readonly ObjectWriter[];
 
 /** target-convo's own settings, beside the tap's provider blocks. */
 export const TARGET_SETTINGS = {
