@@ -137,6 +137,26 @@ describe('target-convo into Clari Copilot', () => {
     }
   }, 60_000);
 
+  it('stops once more records than max_rejects were rejected, keeping in the state what it wrote before', async () => {
+    const { config } = await sandbox();
+    const bad = (i: number) => record('clari_copilot_accounts', { crm_id: `001BAD${i}`, name: i });
+    const path = writeJson(tempDir(), 'config.json', { ...config, max_rejects: 1 });
+    const run = await runBinary('target-convo', ['--config', path], { input: [record('clari_copilot_accounts', ACCOUNT), bad(1), bad(2), bad(3)].join('\n') + '\n' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('CRITICAL stopped after 2 rejected records (more than max_rejects 1)');
+    expect(run.stderr).not.toContain('001BAD3');
+    const last = run.lines.at(-1) as { type: string; value: { target_convo: Record<string, Record<string, unknown>> } };
+    expect(last.type).toBe('STATE');
+    expect(Object.keys(last.value.target_convo.clari_copilot_accounts!)).toEqual([ACCOUNT.crm_id]);
+  });
+
+  it('refuses a stream it cannot write in one line naming the streams it can', async () => {
+    const { config } = await sandbox();
+    await expect(write(config, [record('gong_users', { id: '1' })])).rejects.toThrow(
+      'target-convo writes clari_copilot_calls, clari_copilot_accounts, clari_copilot_contacts, clari_copilot_deals; it cannot write stream gong_users',
+    );
+  });
+
   it('--dry-run validates and prints each request, sending none, and records nothing as written', async () => {
     const { config, server } = await sandbox();
     const run = await write({ ...config, dry_run: true }, [record('clari_copilot_accounts', ACCOUNT)]);
