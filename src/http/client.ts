@@ -1,4 +1,4 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, FormData, request, type Dispatcher } from 'undici';
 import PQueue from 'p-queue';
 import { SyncError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
@@ -8,11 +8,20 @@ import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, Retrya
 
 export type QueryValue = string | number | boolean | undefined | Array<string | number>;
 
+/** A body that is not JSON, sent as it is under its own media type (Four/Four's CSV imports). */
+export class TextBody {
+  constructor(
+    readonly contentType: string,
+    readonly text: string,
+  ) {}
+}
+
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Absolute URL; `query` is added to it. */
   url: string;
   query?: Record<string, QueryValue>;
+  /** Sent as JSON, unless a TextBody or an undici FormData (multipart, RFC 7578: Gong's media upload). */
   body?: unknown;
   headers?: Record<string, string>;
   /** Sent without credentials, for an endpoint that needs none; asking for them could rotate a refresh token. */
@@ -174,13 +183,9 @@ export class HttpClient {
       for (const item of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(item));
     }
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'tap-convo', ...req.headers, ...(req.anonymous ? {} : await this.options.auth.headers()) };
-    let payload: string | undefined;
-    if (req.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      payload = JSON.stringify(req.body);
-    }
+    const payload = encodeBody(req.body, headers);
     this.requests.sent++;
-    this.options.logger.debug(`${req.method} ${url.pathname}${url.search}${payload ? ' ' + payload : ''}`);
+    this.options.logger.debug(`${req.method} ${url.pathname}${url.search}${typeof payload === 'string' ? ' ' + payload : ''}`);
     const started = performance.now();
     let status = 0;
     try {
@@ -237,6 +242,17 @@ export class HttpClient {
     await this.queue.onIdle();
     if (!this.options.dispatcher) await this.dispatcher.close();
   }
+}
+
+/** The body on the wire, its content type set in `headers`; undici writes a FormData's multipart boundary itself. */
+function encodeBody(body: unknown, headers: Record<string, string>): string | FormData | undefined {
+  if (body === undefined || body instanceof FormData) return body;
+  if (body instanceof TextBody) {
+    headers['content-type'] = body.contentType;
+    return body.text;
+  }
+  headers['content-type'] = 'application/json';
+  return JSON.stringify(body);
 }
 
 function networkReason(error: unknown): string {

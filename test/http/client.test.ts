@@ -2,8 +2,8 @@ import diagnostics from 'node:diagnostics_channel';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MockAgent } from 'undici';
-import { HttpClient, HttpStatusError, UncertainWrite, type HttpClientOptions } from '../../src/http/client.js';
+import { FormData, MockAgent } from 'undici';
+import { HttpClient, HttpStatusError, TextBody, UncertainWrite, type HttpClientOptions } from '../../src/http/client.js';
 import { fillDefaults } from '../../src/core/config.js';
 import { basicAuth, oauthRefreshAuth } from '../../src/http/auth.js';
 import { gong, type GongConfig } from '../../src/providers/gong/provider.js';
@@ -158,6 +158,31 @@ describe('HttpClient against a real loopback server', () => {
   function realClient(requestsPerSecond: number) {
     return new HttpClient(realClientOptions(requestsPerSecond));
   }
+
+  it('sends a TextBody under its own media type and a FormData as multipart, each again on a retry', async () => {
+    const seen: Array<{ type: string | undefined; body: string }> = [];
+    const url = await serve((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('latin1')));
+      req.on('end', () => {
+        seen.push({ type: req.headers['content-type'], body });
+        res.writeHead(seen.length % 2 ? 503 : 200).end('{"ok": true}');
+      });
+    });
+    const client = new HttpClient({ ...realClientOptions(1000), retry: { attempts: 2 } });
+    await client.send({ method: 'PUT', url: `${url}/import`, body: new TextBody('text/csv', 'id,name\r\n1,Acme\r\n') });
+    const form = new FormData();
+    form.set('mediaFile', new Blob([Buffer.from([0, 255, 1])]), 'call.mp3');
+    await client.send({ method: 'PUT', url: `${url}/media`, body: form });
+    await client.close();
+    expect(seen.slice(0, 2)).toEqual([0, 1].map(() => ({ type: 'text/csv', body: 'id,name\r\n1,Acme\r\n' })));
+    expect(seen).toHaveLength(4);
+    for (const upload of seen.slice(2)) {
+      expect(upload.type).toMatch(/^multipart\/form-data; boundary=\S+$/);
+      expect(upload.body).toContain('Content-Disposition: form-data; name="mediaFile"; filename="call.mp3"');
+      expect(upload.body).toContain('\r\n\r\n\u0000\u00ff\u0001\r\n');
+    }
+  });
 
   it('retries connection resets, truncated bodies and timeouts until a whole answer arrives', async () => {
     let count = 0;
