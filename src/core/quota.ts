@@ -122,6 +122,15 @@ export class QuotaLedger {
     return this.exhausted(`${what}: its ${this.options.period === 'day' ? 'daily' : 'weekly'} request quota is used up`, resetsAt);
   }
 
+  /**
+   * Another client's count of the current window (the tap's, in the STATE a target passes on): when
+   * higher than what this ledger carried from before its run, it is what the run counts on from.
+   */
+  rebase(usage: QuotaUsage): void {
+    this.turnWindow();
+    if (parseInstant(usage.window_start)?.equals(this.windowStart) && usage.requests > this.carried) this.carried = usage.requests;
+  }
+
   /** What the state keeps, so the next run counts on from here. */
   usage(): QuotaUsage {
     this.turnWindow();

@@ -51,6 +51,17 @@ describe('QuotaLedger', () => {
     expect(quota.usage().requests).toBe(5);
   });
 
+  it('rebases on a higher count of the same window that another client passes on, and ignores lower or older ones', () => {
+    const clock = { now: at('2026-06-15T12:00:00Z') };
+    const quota = ledger('day', 100, clock, { window_start: '2026-06-15T00:00:00Z', requests: 10 });
+    quota.spend();
+    quota.rebase({ window_start: '2026-06-15T00:00:00Z', requests: 40 });
+    expect(quota.usage().requests).toBe(41);
+    quota.rebase({ window_start: '2026-06-15T00:00:00Z', requests: 20 });
+    quota.rebase({ window_start: '2026-06-14T00:00:00Z', requests: 90 });
+    expect(quota.usage().requests).toBe(41);
+  });
+
   it('starts afresh when the usage is from an earlier window, and when the window turns mid-run (UTC midnight)', () => {
     const clock = { now: at('2026-06-15T23:59:00Z') };
     const quota = ledger('day', 2, clock, { window_start: '2026-06-14T00:00:00Z', requests: 2 });

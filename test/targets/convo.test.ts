@@ -153,7 +153,7 @@ describe('target-convo into Clari Copilot', () => {
   it('refuses a stream it cannot write in one line naming the streams it can', async () => {
     const { config } = await sandbox();
     await expect(write(config, [record('gong_users', { id: '1' })])).rejects.toThrow(
-      'target-convo writes clari_copilot_calls, clari_copilot_accounts, clari_copilot_contacts, clari_copilot_deals; it cannot write stream gong_users',
+      'target-convo writes gong_calls, clari_copilot_calls, clari_copilot_accounts, clari_copilot_contacts, clari_copilot_deals, fourfour_accounts, fourfour_contacts, fourfour_opportunities, fourfour_leads, fourfour_users; it cannot write stream gong_users',
     );
   });
 

@@ -8,6 +8,7 @@ import { DEFAULT_LOOKBACK, ENTITY_SETS, fourfourStreams } from './streams.js';
 
 export interface FourfourConfig extends ProviderConfig {
   access_token?: string;
+  import_token?: string;
   client_id?: string;
   client_secret?: string;
   refresh_token?: string;
@@ -29,6 +30,7 @@ export const fourfour: ProviderDefinition<FourfourConfig> = {
     'Four/Four',
     {
       access_token: secret('Access token', 'A personal access token or OAuth access token with the api:read scope (Bearer).'),
+      import_token: secret('Import token', "A personal access token with the Import data scope, for target-convo's CRM imports (OAuth clients cannot hold that scope); access_token when not set."),
       client_id: text('OAuth client id', 'OAuth client id from Admin > Connections, for refresh-token auth.'),
       client_secret: secret('OAuth client secret', 'OAuth client secret.'),
       refresh_token: secret('OAuth refresh token', 'When the server rotates it, tap-convo saves the new one back to the config file.'),

@@ -1,7 +1,7 @@
 import { HttpStatusError, UncertainWrite } from '../../http/client.js';
 import type { JsonRecord } from '../../protocol/messages.js';
 import { clariCopilot, type ClariCopilotConfig } from '../../providers/clari-copilot/provider.js';
-import type { ObjectWriter, WriteChannel, Written } from './writers.js';
+import { singleRecordWriter, type ObjectWriter, type WriteChannel } from './writers.js';
 
 /** The id of an object as Clari answers it (CLARI-OAS `Account.id` …, `CreateCallResponse.call_id`). */
 function idOf(answer: unknown, field: string): string {
@@ -27,12 +27,8 @@ async function readBack(object: string, crmId: string, channel: WriteChannel): P
  * Creates carry no de-duplication key, so they are never resent blindly (unsafeToRepeat).
  */
 function crmWriter(stream: string, object: 'account' | 'contact' | 'deal', schemaFile: string): ObjectWriter<ClariCopilotConfig> {
-  return {
-    stream,
-    provider: clariCopilot,
-    key: 'crm_id',
-    schemaFile,
-    async upsert(payload, before, channel) {
+  return singleRecordWriter({ stream, provider: clariCopilot, key: 'crm_id', schemaFile }, {
+    async upsert({ payload, before }, channel) {
       const crmId = String(payload.crm_id);
       const update = async (id: unknown) => idOf(await channel.send({ method: 'PUT', path: `/update-${object}`, body: { ...payload, id } }), 'id');
       const create = async () => idOf(await channel.send({ method: 'POST', path: `/create-${object}`, body: payload }, { unsafeToRepeat: true }), 'id');
@@ -47,7 +43,7 @@ function crmWriter(stream: string, object: 'account' | 'contact' | 'deal', schem
         return typeof created?.id === 'string' ? update(created.id) : create();
       }
     },
-    async remove(crmId, _before, channel) {
+    async remove({ key: crmId }, channel) {
       try {
         await channel.send({ method: 'DELETE', path: `/delete-${object}`, body: { id: crmId } });
       } catch (error) {
@@ -55,23 +51,19 @@ function crmWriter(stream: string, object: 'account' | 'contact' | 'deal', schem
         if (!(error instanceof HttpStatusError && error.status === 404)) throw error;
       }
     },
-  };
+  });
 }
 
 /** Calls are created (CLARI-OAS POST /create-call; there is no update); Clari de-duplicates on `source_id`, so a resend is safe. */
-const callWriter: ObjectWriter<ClariCopilotConfig> = {
-  stream: 'clari_copilot_calls',
-  provider: clariCopilot,
-  key: 'source_id',
-  schemaFile: 'calls',
-  async upsert(payload, before: Written | undefined, channel) {
+const callWriter = singleRecordWriter<ClariCopilotConfig>({ stream: 'clari_copilot_calls', provider: clariCopilot, key: 'source_id', schemaFile: 'calls' }, {
+  async upsert({ payload, before }, channel) {
     // A changed call replaces the one Clari holds for its source_id; an unchanged one never gets here.
     const body = before ? { ...payload, force_overwrite_old_call: true } : payload;
     const answer = (await channel.send({ method: 'POST', path: '/create-call', body })) as JsonRecord;
     if (typeof answer.error === 'string' && answer.error !== '') throw new HttpStatusError(400, answer, 'POST /create-call', answer.error);
     return idOf(answer, 'call_id');
   },
-};
+});
 
 export const clariCopilotWriters: ObjectWriter<ClariCopilotConfig>[] = [
   callWriter,
