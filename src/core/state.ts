@@ -109,8 +109,11 @@ function parseQuota(value: unknown, bad: (what: string) => InputError): Record<s
   return value as Record<string, QuotaUsage>;
 }
 
-/** Each stream of a provider carries its quota as of that stream's last state: the latest window, most requests, wins. */
-function latestQuotas(quotas: ReadonlyArray<Record<string, QuotaUsage>>): Record<string, QuotaUsage> {
+/**
+ * Of several counts of each provider's quota (each Airbyte stream's, as of its last state; a tap's and a
+ * target's), the one that holds: the latest window, most requests, wins.
+ */
+export function latestQuotas(quotas: ReadonlyArray<Record<string, QuotaUsage>>): Record<string, QuotaUsage> {
   const latest: Record<string, QuotaUsage> = {};
   for (const quota of quotas) {
     for (const [provider, usage] of Object.entries(quota)) {

@@ -39,6 +39,8 @@ async function write(config: JsonRecord, lines: string[], from?: JsonRecord) {
     state: from,
     reject: (line) => void rejects.push(JSON.parse(line) as JsonRecord),
     retry: { baseDelayMs: 5, maxDelayMs: 20 },
+    jobPoll: { firstMs: 1, longestMs: 4 },
+    now: () => TEST_NOW,
   });
   const states = out.map((line) => JSON.parse(line) as { type: string; value: JsonRecord });
   return { summary, rejects, logs: logger.lines, states, last: states.at(-1)?.value };
@@ -148,6 +150,35 @@ describe('target-convo into Clari Copilot', () => {
     const last = run.lines.at(-1) as { type: string; value: { target_convo: Record<string, Record<string, unknown>> } };
     expect(last.type).toBe('STATE');
     expect(Object.keys(last.value.target_convo.clari_copilot_accounts!)).toEqual([ACCOUNT.crm_id]);
+  });
+
+  it('counts its requests in the quota the state carries, and stops at a resumable state before passing it', async () => {
+    const { clari, config } = await sandbox();
+    const week = { window_start: '2026-06-14T00:00:00Z', requests: 2 };
+    const accounts = [1, 2, 3].map((i) => ({ crm_id: `001QUOTA${i}`, name: `Account ${i}` }));
+    const limited = { clari_copilot: { ...(config.clari_copilot as JsonRecord), weekly_request_quota: 5 } };
+    const out: string[] = [];
+    const logger = memoryLogger('info');
+    const run = runConvoTarget(Readable.from(accounts.map((a) => record('clari_copilot_accounts', a))), async (line) => void out.push(line), fillDefaults(limited, PROVIDERS, TARGET_SETTINGS), {
+      logger,
+      persister: createConfigPersister(new Map(), logger),
+      state: { quota: { clari_copilot: week } },
+      reject: () => undefined,
+      now: () => TEST_NOW,
+    });
+    // Each new account costs a read-back and a create: the first two requests of the week were spent before, the third account's are past the quota.
+    await expect(run).rejects.toThrow(/^Clari Copilot: the weekly quota of 5 requests is used up \(5 counted across runs\)/);
+    const last = JSON.parse(out.at(-1)!) as { value: { quota: JsonRecord; target_convo: Record<string, JsonRecord> } };
+    expect(last.value.quota).toEqual({ clari_copilot: { window_start: '2026-06-14T00:00:00Z', requests: 5 } });
+    expect(Object.keys(last.value.target_convo.clari_copilot_accounts!)).toEqual([accounts[0]!.crm_id]);
+    expect(clari.writes.object('account', accounts[1]!.crm_id)).toBeUndefined();
+  });
+
+  it("counts on from the higher count of a tap's STATE passed through it, and carries the rest of that state on", async () => {
+    const { config } = await sandbox();
+    const tap = { bookmarks: { clari_copilot_calls: { replication_key_value: '2026-06-14T00:00:00Z' } }, quota: { clari_copilot: { window_start: '2026-06-14T00:00:00Z', requests: 40 }, gong: { window_start: '2026-06-15T00:00:00Z', requests: 7 } } };
+    const run = await write(config, [state(tap), record('clari_copilot_accounts', ACCOUNT)], { quota: { clari_copilot: { window_start: '2026-06-14T00:00:00Z', requests: 10 } } });
+    expect(run.last).toMatchObject({ bookmarks: tap.bookmarks, quota: { clari_copilot: { requests: 42 }, gong: { requests: 7 } } });
   });
 
   it('refuses a stream it cannot write in one line naming the streams it can', async () => {

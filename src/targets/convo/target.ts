@@ -8,6 +8,7 @@ import type { ConfigPersister } from '../../core/config.js';
 import type { ProviderConfig, RequestSpec } from '../../core/definitions.js';
 import { absoluteRequest, createProviderClient } from '../../core/provider-client.js';
 import { QuotaLedger, type QuotaUsage } from '../../core/quota.js';
+import { latestQuotas, parseInstant } from '../../core/state.js';
 import { HttpStatusError, TextBody, type HttpClient } from '../../http/client.js';
 import type { RetryPolicy } from '../../http/retry.js';
 import type { JsonRecord } from '../../protocol/messages.js';
@@ -78,7 +79,8 @@ export async function runConvoTarget(lines: AsyncIterable<string>, writeLine: (l
   const writers = new Map(WRITERS.map((writer) => [writer.stream, writer]));
   const { [STATE_KEY]: before, ...carried } = options.state ?? {};
   const written = structuredClone((before ?? {}) as Record<string, Record<string, Written>>);
-  const channels = new Channels(config, options, (carried.quota ?? {}) as Record<string, QuotaUsage>);
+  const channels = new Channels(config, options);
+  channels.passOn(carried.quota);
   const checks = new Map<string, { check: (value: unknown) => string | undefined; fields: ReadonlySet<string> }>();
   const droppedFields = new Set<string>();
   const pending = new Map<string, Batch>();
@@ -202,12 +204,12 @@ class Channels {
   private readonly channels = new Map<string, WriteChannel>();
   private readonly clients: HttpClient[] = [];
   private readonly ledgers = new Map<string, QuotaLedger>();
+  /** The quota counts the states so far carried (the one the run started from, a tap's passed on), by provider. */
+  private counted: Record<string, QuotaUsage> = {};
 
   constructor(
     private readonly config: JsonRecord,
     private readonly options: ConvoTargetOptions,
-    /** The quota counts of the state the run started from. */
-    private readonly counted: Record<string, QuotaUsage>,
   ) {}
 
   of(writer: ObjectWriter): WriteChannel {
@@ -224,12 +226,11 @@ class Channels {
     return channel;
   }
 
-  /** A tap's STATE passed on carries its own count of a quota this target also spends: the higher count of the window holds. */
+  /** A state's counts of the quotas (a tap's STATE passed on counts what the tap spent): the higher count of a window holds. */
   passOn(quota: unknown): void {
-    for (const [provider, ledger] of this.ledgers) {
-      const usage = (quota as Record<string, QuotaUsage> | undefined)?.[provider];
-      if (usage) ledger.rebase(usage);
-    }
+    const usages = Object.entries(quota && typeof quota === 'object' ? quota : {}).filter(([, usage]) => parseInstant((usage as QuotaUsage | undefined)?.window_start) && Number.isInteger((usage as QuotaUsage).requests));
+    this.counted = latestQuotas([this.counted, Object.fromEntries(usages) as Record<string, QuotaUsage>]);
+    for (const [provider, ledger] of this.ledgers) if (this.counted[provider]) ledger.rebase(this.counted[provider]);
   }
 
   /** Each quota's count as the state keeps it, for the providers this run wrote to. */
