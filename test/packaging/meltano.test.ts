@@ -8,6 +8,7 @@ import type { JsonRecord } from '../../src/protocol/messages.js';
 import { PROVIDERS } from '../../src/providers/index.js';
 import { startAllSandboxes } from '../../src/sandbox/index.js';
 import type { RunningSandbox } from '../../src/sandbox/server.js';
+import { TARGET_SETTINGS } from '../../src/targets/convo/target.js';
 import { resolveTargetConfig, TARGET_CONFIG_SCHEMA } from '../../src/targets/duckdb/config.js';
 import { ROOT, runBinary, tempDir, writeJson } from '../helpers/binary.js';
 import { TEST_NOW } from '../helpers/sync.js';
@@ -23,6 +24,7 @@ type Plugin = { name: string; namespace: string; executable: string; capabilitie
 const readYaml = <T>(path: string) => parse(readFileSync(join(ROOT, path), 'utf8')) as T;
 const extractor = readYaml<Plugin>('meltano/extractors/tap-convo.yml');
 const loader = readYaml<Plugin>('meltano/loaders/target-convo-duckdb.yml');
+const writer = readYaml<Plugin>('meltano/loaders/target-convo.yml');
 const project = readYaml<{ version: number; plugins: { extractors: Array<Plugin & { config?: JsonRecord; select?: string[] }>; loaders: Array<Plugin & { config?: JsonRecord }> } }>('meltano.yml');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
 
@@ -146,6 +148,23 @@ describe('loader definition (meltano/loaders/target-convo-duckdb.yml)', () => {
     expect(loader.settings).toEqual(expectedSettings(TARGET_CONFIG_SCHEMA as unknown as JsonRecord).map((s) => ({ ...s, ...valueOf(s.name) })));
     expect(loader.settings_group_validation).toEqual([[...TARGET_CONFIG_SCHEMA.required]]);
     expect(resolveTargetConfig(configWithValues(loader.settings_group_validation[0]!))).toMatchObject({ database: 'value-of-database' });
+  });
+});
+
+describe('loader definition (meltano/loaders/target-convo.yml)', () => {
+  it('is a valid MeltanoHub definition naming the package executable', () => {
+    expect(hubProblems(writer, HUB.loaderKeys, HUB.loaderCapabilities)).toEqual([]);
+    expect(Object.keys(pkg.bin)).toContain(writer.executable);
+  });
+
+  it("lists its own settings with their defaults, and each provider setting exactly as the tap's definition does", () => {
+    const own = writer.settings.filter((s) => !s.name.includes('.'));
+    expect(own).toEqual(expectedSettings({ properties: TARGET_SETTINGS } as unknown as JsonRecord));
+    const tapSettings = new Map(extractor.settings.map((s) => [s.name, s]));
+    const shared = writer.settings.filter((s) => s.name.includes('.'));
+    for (const setting of shared) expect(setting, setting.name).toEqual(tapSettings.get(setting.name));
+    // Every provider it writes to can be configured, credentials and quota included.
+    for (const name of ['gong.access_key', 'gong.daily_request_quota', 'clari_copilot.api_key', 'clari_copilot.weekly_request_quota', 'fourfour.import_token']) expect(shared.map((s) => s.name)).toContain(name);
   });
 });
 
