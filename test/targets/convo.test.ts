@@ -7,6 +7,7 @@ import { createClariCopilotSandbox, type ClariSandbox } from '../../src/sandbox/
 import { startSandbox, type FaultOptions, type RunningSandbox } from '../../src/sandbox/server.js';
 import { runConvoTarget, TARGET_SETTINGS } from '../../src/targets/convo/target.js';
 import { runBinary, tempDir, writeJson } from '../helpers/binary.js';
+import { record, state, writeWithTarget } from '../helpers/convo.js';
 import { memoryLogger } from '../helpers/logger.js';
 import { TEST_NOW } from '../helpers/sync.js';
 
@@ -24,27 +25,7 @@ async function sandbox(faults?: FaultOptions): Promise<{ server: RunningSandbox;
   return { server, clari: clari!, config: { clari_copilot: { ...block, requests_per_second: 1000 } } };
 }
 
-const record = (stream: string, fields: JsonRecord) => JSON.stringify({ type: 'RECORD', stream, record: fields });
-const state = (value: JsonRecord) => JSON.stringify({ type: 'STATE', value });
-
-/** One in-process run of the target over these lines, collecting what it prints. */
-async function write(config: JsonRecord, lines: string[], from?: JsonRecord) {
-  const out: string[] = [];
-  const rejects: JsonRecord[] = [];
-  const logger = memoryLogger('info');
-  const settings = fillDefaults(structuredClone(config), PROVIDERS, TARGET_SETTINGS);
-  const summary = await runConvoTarget(Readable.from(lines), async (line) => void out.push(line), settings, {
-    logger,
-    persister: createConfigPersister(new Map(), logger),
-    state: from,
-    reject: (line) => void rejects.push(JSON.parse(line) as JsonRecord),
-    retry: { baseDelayMs: 5, maxDelayMs: 20 },
-    jobPoll: { firstMs: 1, longestMs: 4 },
-    now: () => TEST_NOW,
-  });
-  const states = out.map((line) => JSON.parse(line) as { type: string; value: JsonRecord });
-  return { summary, rejects, logs: logger.lines, states, last: states.at(-1)?.value };
-}
+const write = writeWithTarget;
 
 const ACCOUNT = { crm_id: '001WRITE000000001', name: 'Northwind', phones: ['+15550100'], website: 'https://northwind.example', custom_fields: [{ key: 'Tier', value: 'Gold' }] };
 const CONTACT = { crm_id: '003WRITE000000001', account_crm_id: ACCOUNT.crm_id, first_name: 'Ada', last_name: 'Byron', emails: ['ada@northwind.example'], is_lead: false };
