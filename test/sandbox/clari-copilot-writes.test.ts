@@ -1,10 +1,18 @@
 import { DateTime } from 'luxon';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { catalogEntry, loadSchema, type Catalog } from '../../src/core/catalog.js';
+import { clariCopilot } from '../../src/providers/clari-copilot/provider.js';
+import type { Tenant } from '../../src/sandbox/clari-copilot/dataset.js';
 import { CLARI_COPILOT_SANDBOX_API_KEY, CLARI_COPILOT_SANDBOX_API_PASSWORD, createClariCopilotSandbox, type ApiRecord, type ClariSandbox } from '../../src/sandbox/clari-copilot/index.js';
 import type { StartSandboxOptions } from '../../src/sandbox/server.js';
+import { validator } from '../../src/util/schema.js';
 import { startOneSandbox, type OneSandbox } from '../helpers/sandbox.js';
+import { collectSync, TEST_NOW } from '../helpers/sync.js';
 
-/** The write endpoints of the simulated Clari Copilot API (Clari Copilot OpenAPI, POST /create-call and the CRM objects' create/update/delete). */
+/**
+ * The write endpoints of the simulated Clari Copilot API (Clari Copilot OpenAPI, POST /create-call and the
+ * CRM objects' create/update/delete), and what the read endpoints and the tap make of what was written.
+ */
 
 const START = DateTime.fromISO('2026-03-10T15:00:00Z', { zone: 'utc' });
 const AUTH = { 'X-Api-Key': CLARI_COPILOT_SANDBOX_API_KEY, 'X-Api-Password': CLARI_COPILOT_SANDBOX_API_PASSWORD };
@@ -146,7 +154,7 @@ describe('Clari Copilot sandbox: write endpoints', () => {
       expect(second).toEqual(first);
       expect(h.provider.writes.count('create-call', 's-1')).toBe(1);
       expect(h.provider.writes.received('create-call', 's-1')).toBe(2);
-      expect(h.provider.writes.calls()).toEqual([{ call_id: first.body.call_id, source_id: 's-1', fields: baseCall() }]);
+      expect(h.provider.writes.calls()).toEqual([{ call_id: first.body.call_id, source_id: 's-1', fields: baseCall(), written_at: START.toISO() }]);
 
       const forced = await call({ ...baseCall(), title: 'replaced', force_overwrite_old_call: true });
       expect(forced).toEqual(first);
@@ -192,6 +200,349 @@ describe('Clari Copilot sandbox: writes and the rate limit', () => {
       expect(limited.provider.writes.calls()).toHaveLength(10);
     } finally {
       await limited.server.close();
+    }
+  });
+});
+
+/** The metrics of a call nothing measured (the calls.json fixture's NO_DATA_INCALL call): the sandbox does not transcribe recordings. */
+const UNMEASURED = { talk_listen_ratio: 0, num_questions_asked: 0, num_questions_asked_by_reps: 0, call_duration: 0, total_speak_duration: 0, longest_monologue_duration: 0, longest_monologue_start_time: 0, engaging_questions: 0, categories: [] };
+const ms = (iso: unknown) => DateTime.fromISO(String(iso)).toMillis();
+const isoOf = (millis: number) => DateTime.fromMillis(millis, { zone: 'utc' }).toISO()!;
+const idsOf = (records: readonly ApiRecord[]) => records.map((record) => record.id);
+
+describe('Clari Copilot sandbox: created calls in the read endpoints (Clari Copilot OpenAPI, GET /calls and GET /call-details)', () => {
+  let h: Harness;
+  let first: ApiRecord;
+  let second: ApiRecord;
+  const sourceUserId = (user: ApiRecord) => (h.provider.dataset as Tenant).calls.crmId('user', user.email as string);
+  const create = async (body: ApiRecord) => {
+    const answer = await send(h.base, 'POST', '/create-call', { call_time: '2026-03-09T09:30:00Z', type: 'RECORDING', audio_url: 'https://media.example/call.mp3', user_emails: [first.email], ...body });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    return answer.body.call_id as string;
+  };
+  const get = async (query: string, path = '/calls') => {
+    const answer = await send(h.base, 'GET', `${path}?${query}`);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    return answer.body;
+  };
+  /** Every page of a query, following nextPageSkip from skip 0. */
+  const pages = async (query: string) => {
+    const found: Array<Record<string, any>> = [];
+    for (let skip: number | undefined = 0; skip !== undefined && found.length < 100; skip = found.at(-1)!.pagination.nextPageSkip) found.push(await get(`${query}&skip=${skip}`));
+    return found;
+  };
+  const readAll = async (query: string) => (await pages(query)).flatMap((page) => page.calls as ApiRecord[]);
+
+  beforeEach(async () => {
+    h = await harness();
+    [first, second] = [...h.provider.dataset.records('users')].filter((user) => user.is_recording) as [ApiRecord, ApiRecord];
+  });
+  afterEach(() => h.server.close());
+
+  it('serves a created call in /calls with its body mapped onto the Call record, in the Call schema and the key order of generated calls', async () => {
+    const body = {
+      source_id: 'rec-1',
+      title: 'Discovery with Globex',
+      type: 'VENDASTA',
+      call_time: '2026-03-09T10:30:00.250+01:00',
+      user_emails: [String(first.email).toUpperCase(), 'stranger@elsewhere.example'],
+      source_user_ids: [sourceUserId(second)],
+      other_name: ['Hank Scorpio', ''],
+      other_email: ['hank@globex.example', 'ops@globex.example'],
+      other_phone: ['+15550100', ''],
+    };
+    const id = await create(body);
+    const expected = {
+      id,
+      source_id: 'rec-1',
+      title: 'Discovery with Globex',
+      users: [
+        { userId: first.id, userEmail: first.email, isOrganizer: false, personId: 0 },
+        { userId: second.id, userEmail: second.email, isOrganizer: false, personId: 1 },
+      ],
+      externalParticipants: [
+        { name: 'Hank Scorpio', email: 'hank@globex.example', phone: '+15550100', personId: 2 },
+        { email: 'ops@globex.example', personId: 3 },
+      ],
+      joinedParticipants: [],
+      status: 'POST_PROCESSING_DONE',
+      bot_not_join_reason: [],
+      type: 'VENDASTA',
+      time: '2026-03-09T09:30:00.250Z',
+      last_modified_time: START.toISO(),
+      audio_url: null,
+      video_url: null,
+      disposition: 'UNKNOWN_CALL_DISPOSITION',
+      metrics: UNMEASURED,
+      call_review_page_url: `https://copilot.clari.com/call/${id}`,
+    };
+    const { calls, pagination } = await get('filterSourceId=rec-1');
+    expect(pagination).toEqual({ matched: 1, hasMore: false });
+    expect(calls).toEqual([expected]);
+    expect(Object.keys(calls[0])).toEqual(Object.keys(expected));
+    const generated = (await get('limit=100')).calls.find((call: ApiRecord) => call.id !== id && 'source_id' in call);
+    expect(Object.keys(generated).filter((key) => key in expected)).toEqual(Object.keys(expected));
+    const schema = validator(loadSchema(clariCopilot, clariCopilot.streams.find((stream) => stream.name === 'clari_copilot_calls')!));
+    expect(schema(calls[0])).toBeUndefined();
+  });
+
+  it('titles a call sent without one "user_name / {other_name/email/phone}", and gives a call without external participants the fixture disposition', async () => {
+    await create({ source_id: 'untitled', other_name: [''], other_email: ['hank@globex.example'], other_phone: ['+15550100'] });
+    await create({ source_id: 'alone', user_emails: [second.email] });
+    const calls = await readAll('filterSourceId=untitled&filterSourceId=alone&sortTime=asc&limit=10');
+    expect(calls.map((call) => [call.source_id, call.title, call.disposition])).toEqual([
+      ['untitled', `${first.name} / hank@globex.example`, 'UNKNOWN_CALL_DISPOSITION'],
+      ['alone', second.name, 'CALL_DID_NOT_CONNECT_WITH_PROSPECT'],
+    ]);
+  });
+
+  it('merges created calls into the time order of /calls: in the window of their time, counted in matched, and paged across a page boundary', async () => {
+    const window = 'filterTimeGt=2026-03-07T00:00:00Z&filterTimeLt=2026-03-09T00:00:00Z';
+    const generated = await readAll(`${window}&sortTime=asc&limit=100`);
+    expect(generated.length).toBeGreaterThan(14);
+    const after = (i: number, plus: number) => isoOf(ms(generated[i]!.time) + plus);
+    const created: Record<string, string> = {};
+    for (const [sourceId, callTime] of [
+      ['w-4', after(3, 1)],
+      // Positions 9 and 10: the last call of the first page of 10 and the first of the second.
+      ['w-9', after(7, 1)],
+      ['w-10', after(7, 2)],
+      // The same time as a generated call: the created call comes first.
+      ['w-tie', String(generated[12]!.time)],
+      // Outside the window, the upper bound strict.
+      ['w-before', '2026-03-06T23:00:00Z'],
+      ['w-edge', '2026-03-09T00:00:00Z'],
+    ] as const) {
+      created[sourceId] = await create({ source_id: sourceId, call_time: callTime });
+    }
+    const expected = [...idsOf(generated.slice(0, 4)), created['w-4'], ...idsOf(generated.slice(4, 8)), created['w-9'], created['w-10'], ...idsOf(generated.slice(8, 12)), created['w-tie'], ...idsOf(generated.slice(12))];
+
+    const ascending = await pages(`${window}&sortTime=asc&limit=10`);
+    expect(ascending.flatMap((page) => idsOf(page.calls))).toEqual(expected);
+    expect([ascending[0]!.calls.at(-1).source_id, ascending[1]!.calls[0].source_id]).toEqual(['w-9', 'w-10']);
+    ascending.forEach((page, n) => expect(page.pagination).toEqual(n < ascending.length - 1 ? { matched: expected.length, nextPageSkip: 10 * (n + 1), hasMore: true } : { matched: expected.length, hasMore: false }));
+    expect(idsOf(await readAll(`${window}&sortTime=desc&limit=7`))).toEqual([...expected].reverse());
+    // The same through the record-level filters' path (every call is shorter than 7200 s).
+    expect(idsOf(await readAll(`${window}&sortTime=asc&filterDurationLt=7200&limit=10`))).toEqual(expected);
+    // Newest first without a sort, as generated calls are.
+    expect(idsOf(await readAll(`${window}&limit=100`))).toEqual([...expected].reverse());
+  });
+
+  it('filters created calls on last_modified_time strictly, sorts them by it with sortProcessed, and applies status, type, user and attendee filters', async () => {
+    const early = await create({ source_id: 'm-1', type: 'VENDASTA' });
+    const alsoEarly = await create({ source_id: 'm-2', type: 'VENDASTA', user_emails: [second.email], other_name: ['Hank'], other_email: ['hank@globex.example'], other_phone: [''] });
+    const later = START.plus({ hours: 1 });
+    h.clock.now = later;
+    const late = await create({ source_id: 'm-3', type: 'VENDASTA' });
+    const ofType = 'filterType=VENDASTA&limit=100';
+    expect(idsOf(await readAll(`${ofType}&sortProcessed=asc`))).toEqual([early, alsoEarly, late]);
+    expect(idsOf(await readAll(`${ofType}&sortProcessed=desc`))).toEqual([late, alsoEarly, early]);
+    expect(idsOf(await readAll(`${ofType}&sortProcessed=asc&filterModifiedGt=${START.toISO()}`))).toEqual([late]);
+    expect(idsOf(await readAll(`${ofType}&sortProcessed=asc&filterModifiedLt=${later.toISO()}`))).toEqual([early, alsoEarly]);
+    expect(idsOf(await readAll(`${ofType}&sortProcessed=asc&filterModifiedGt=${START.minus(1).toISO()}&filterModifiedLt=${later.plus(1).toISO()}`))).toEqual([early, alsoEarly, late]);
+    expect(idsOf(await readAll(`${ofType}&filterStatus=POST_PROCESSING_DONE`))).toHaveLength(3);
+    expect(await readAll(`${ofType}&filterStatus=PROCESSED`)).toEqual([]);
+    expect(idsOf(await readAll(`${ofType}&filterUser=${second.email}`))).toEqual([alsoEarly]);
+    expect(idsOf(await readAll(`${ofType}&filterAttendees=hank@globex.example`))).toEqual([alsoEarly]);
+    expect(await readAll('filterType=RINGOVER&limit=100')).toEqual([]);
+  });
+
+  it('re-reads a call that force_overwrite_old_call replaced: the same id, the new fields, last_modified_time the moment of the replacement', async () => {
+    const id = await create({ source_id: 'over', title: 'First take' });
+    const read = async () => (await get('filterSourceId=over')).calls as ApiRecord[];
+    const [original] = await read();
+    h.clock.now = START.plus({ minutes: 30 });
+    expect(await create({ source_id: 'over', title: 'Ignored: not forced' })).toBe(id);
+    expect(await read()).toEqual([original]);
+    const replacedAt = START.plus({ hours: 2 });
+    h.clock.now = replacedAt;
+    expect(await create({ source_id: 'over', title: 'Second take', call_time: '2026-03-10T08:00:00Z', force_overwrite_old_call: true })).toBe(id);
+    const [replaced] = await read();
+    expect(replaced).toEqual({ ...original, title: 'Second take', time: '2026-03-10T08:00:00.000Z', last_modified_time: replacedAt.toISO() });
+    // What an incremental read since the first version's time asks: it finds the replacement.
+    expect(idsOf(await readAll(`filterModifiedGt=${START.toISO()}&filterType=RECORDING&limit=100`))).toContain(id);
+    expect(h.provider.writes.calls().map((call) => call.written_at)).toEqual([replacedAt.toISO()]);
+  });
+
+  it('serves /call-details of a created call: its /calls record, the external transcript on the call\'s people, signed media URLs when asked', async () => {
+    const external_transcript = {
+      external_speakers: [
+        { person_id: 'rep', name: 'Someone', email_id: String(first.email).toUpperCase() },
+        { person_id: 'customer', name: 'Hank Scorpio' },
+        { person_id: 'guest', name: 'Unlisted Guest', email_id: 'guest@elsewhere.example' },
+      ],
+      ext_conversation_turns: [
+        { person_id: 'rep', text: 'Thanks for joining.', start: 0, end: 2.5 },
+        { person_id: 'customer', text: 'Happy to.', start: 2.5, end: 4 },
+        { person_id: 'guest', text: 'Hello all.', start: 4, end: 5.25 },
+      ],
+    };
+    const id = await create({ source_id: 'talk', audio_url: 'https://media.example/talk.MP4?sig=x', other_name: ['Hank Scorpio'], other_email: ['hank@globex.example'], other_phone: [''], external_transcript });
+    const [listed] = (await get('filterSourceId=talk')).calls;
+    const { call } = await get(`id=${id}`, '/call-details');
+    expect(call).toEqual({
+      ...listed,
+      transcript: [
+        { text: 'Thanks for joining.', start: 0, end: 2.5, personId: 0, annotations: [] },
+        { text: 'Happy to.', start: 2.5, end: 4, personId: 1, annotations: [] },
+        { text: 'Hello all.', start: 4, end: 5.25, personId: 2, annotations: [] },
+      ],
+    });
+    expect(h.provider.dataset.callDetails(id)).toEqual(call);
+
+    const media = (await get(`id=${id}&includeAudio=true&includeVideo=true`, '/call-details')).call;
+    expect(media.audio_url).toMatch(new RegExp(`^https://recordings\\.copilot\\.clari\\.com/${id}/audio\\.mp3\\?Expires=\\d+&Signature=[0-9a-f]{64}$`));
+    expect(media.video_url).toMatch(new RegExp(`^https://recordings\\.copilot\\.clari\\.com/${id}/video\\.mp4\\?`));
+    const audioOnly = await create({ source_id: 'audio-only' });
+    const listedMedia = (await get('filterSourceId=audio-only&includeAudio=true&includeVideo=true')).calls[0];
+    expect([listedMedia.audio_url === null, listedMedia.video_url]).toEqual([false, null]);
+    const bare = (await get(`id=${audioOnly}`, '/call-details')).call;
+    expect(['transcript', 'summary', 'competitor_sentiments', 'deal_stage_live'].filter((key) => key in bare)).toEqual([]);
+    expect((await send(h.base, 'GET', '/call-details?id=00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  });
+
+  it("links a created call to the written contacts its participants' emails name, their account and its deal written last, when the call is served", async () => {
+    const send_ = (method: string, path: string, body: ApiRecord) => send(h.base, method, path, body);
+    const id = await create({ source_id: 'crm', other_name: ['Hank', 'Marge', 'Nobody'], other_email: ['hank@globex.example', 'marge@globex.example', 'nobody@elsewhere.example'], other_phone: ['', '', ''] });
+    const read = async () => (await get('filterSourceId=crm')).calls[0] as ApiRecord;
+    const unlinked = await read();
+    expect(['deal_name', 'account_name', 'contact_names', 'crm_info'].filter((key) => key in unlinked)).toEqual([]);
+
+    // Written after the call: the link shows when the call is next served.
+    await send_('POST', '/create-account', { crm_id: 'acc-globex', name: 'Globex' });
+    await send_('POST', '/create-contact', { crm_id: 'con-hank', account_crm_id: 'acc-globex', first_name: 'Hank', last_name: 'Scorpio', emails: ['HANK@globex.example'] });
+    await send_('POST', '/create-contact', { crm_id: 'con-marge', account_crm_id: 'acc-elsewhere', first_name: 'Marge', emails: ['marge@globex.example'] });
+    await send_('POST', '/create-deal', { crm_id: 'deal-pilot', account_crm_id: 'acc-globex', deal_name: 'Globex pilot', stage: 'Closed Won' });
+    await send_('POST', '/create-deal', {
+      crm_id: 'deal-expansion',
+      account_crm_id: 'acc-globex',
+      deal_name: 'Globex expansion',
+      amount: '50000',
+      close_date: '2026-05-01T00:00:00+02:00',
+      stage: 'Negotiation',
+      stage_change_history: [
+        { stage: 'Negotiation', prev_stage: 'Discovery', date_changed: '2026-03-10T12:00:00Z' },
+        { stage: 'Discovery', prev_stage: 'Prospecting', date_changed: '2026-03-01T00:00:00Z' },
+      ],
+    });
+    await send_('POST', '/create-deal', { crm_id: 'deal-gone', account_crm_id: 'acc-globex', deal_name: 'Deleted' });
+    await send_('DELETE', '/delete-deal', { id: 'deal-gone' });
+    await send_('POST', '/create-deal', { crm_id: 'deal-other', account_crm_id: 'acc-elsewhere', deal_name: 'Another account' });
+
+    const sourceCrm = ([...h.provider.dataset.records('calls')].find((call) => call.crm_info)!.crm_info as ApiRecord).source_crm;
+    const linked = await read();
+    const link = {
+      deal_name: 'Globex expansion',
+      deal_value: '50000',
+      deal_close_date: '2026-04-30T22:00:00.000Z',
+      // The stage the history says the deal had at the call's time (2026-03-09T09:30Z).
+      deal_stage_before_call: 'Discovery',
+      account_name: 'Globex',
+      contact_names: ['Hank Scorpio', 'Marge'],
+      crm_info: { source_crm: sourceCrm, deal_id: 'deal-expansion', account_id: 'acc-globex', contact_ids: ['con-hank', 'con-marge'] },
+    };
+    expect(linked).toEqual({ ...unlinked, ...link });
+    const keys = Object.keys(linked);
+    expect(keys.slice(keys.indexOf('disposition') + 1, keys.indexOf('metrics'))).toEqual(Object.keys(link));
+    expect((await get(`id=${id}`, '/call-details')).call.deal_stage_live).toBe('Negotiation');
+
+    // An update writes the pilot last: it becomes the call's deal.
+    await send_('PUT', '/update-deal', { crm_id: 'deal-pilot', amount: '1000' });
+    expect(((await read()).crm_info as ApiRecord).deal_id).toBe('deal-pilot');
+    // Hank deleted: Marge is the first contact left, and her account is unknown to the CRM and has no written deal but one.
+    await send_('DELETE', '/delete-contact', { id: 'con-hank' });
+    const relinked = await read();
+    expect(relinked.crm_info).toEqual({ source_crm: sourceCrm, deal_id: 'deal-other', account_id: 'acc-elsewhere', contact_ids: ['con-marge'] });
+    expect(['account_name' in relinked, relinked.deal_name, relinked.last_modified_time]).toEqual([false, 'Another account', START.toISO()]);
+  });
+});
+
+/** A catalog with only these streams of Clari Copilot selected. */
+const selectClari = (...names: string[]): Catalog => ({
+  streams: clariCopilot.streams.map((stream) => {
+    const entry = catalogEntry(stream, loadSchema(clariCopilot, stream));
+    entry.metadata[0]!.metadata.selected = names.includes(stream.name);
+    return entry;
+  }),
+});
+
+/** A field at a path of a record; `[]` maps over an array. */
+function pluck(value: unknown, path: string): unknown {
+  const [step, ...rest] = path.split('.');
+  if (step === undefined || step === '') return value;
+  if (step.endsWith('[]')) return ((value as ApiRecord)[step.slice(0, -2)] as unknown[]).map((item) => pluck(item, rest.join('.')));
+  return pluck((value as ApiRecord | undefined)?.[step], rest.join('.'));
+}
+
+describe('Clari Copilot: calls, accounts, contacts and deals written over HTTP, read back through the tap', () => {
+  const ACCOUNT = { crm_id: 'acc-initech', name: 'Initech', phones: ['+15550111'], website: 'https://initech.example', city: 'Austin', custom_fields: [{ key: 'Industry', value: 'Software' }] };
+  const CONTACTS = [
+    { crm_id: 'con-peter', account_crm_id: 'acc-initech', first_name: 'Peter', last_name: 'Gibbons', job_title: 'Engineer', emails: ['peter@initech.example'], is_lead: false },
+    { crm_id: 'con-joanna', account_crm_id: 'acc-initech', first_name: 'Joanna', last_name: 'Smith', emails: ['joanna@initech.example'], phones: ['+15550112'] },
+  ];
+  const DEAL = { crm_id: 'deal-initech', account_crm_id: 'acc-initech', deal_name: 'Initech rollout', amount: '75000', close_date: '2026-07-31T00:00:00Z', stage: 'Proposal' };
+  const CALL = {
+    source_id: 'dialer-initech-1',
+    title: 'Initech rollout call',
+    type: 'RINGOVER',
+    call_time: '2026-06-14T16:15:00+02:00',
+    other_name: ['Peter Gibbons', 'Joanna Smith'],
+    other_email: ['peter@initech.example', 'joanna@initech.example'],
+    other_phone: ['+15550110', ''],
+    audio_url: 'https://recordings.example/dialer-initech-1.mp3',
+  };
+  /** create-call body field ↔ clari_copilot_calls field, compared as values or, for times, as instants. */
+  const CALL_FIELDS: Array<{ body: string; read: string; instant?: true }> = [
+    { body: 'source_id', read: 'source_id' },
+    { body: 'title', read: 'title' },
+    { body: 'type', read: 'type' },
+    { body: 'call_time', read: 'time', instant: true },
+    { body: 'user_emails', read: 'users[].userEmail' },
+    { body: 'other_name', read: 'externalParticipants[].name' },
+    { body: 'other_email', read: 'externalParticipants[].email' },
+  ];
+
+  it('emits each written field under its name, and the call linked to the contacts, account and deal', async () => {
+    const written = TEST_NOW.minus({ hours: 1 });
+    const h = await startOneSandbox(written, (o) => createClariCopilotSandbox(o, { flaky502Rate: 0 }));
+    try {
+      const recorder = [...h.provider.dataset.records('users')].find((user) => user.is_recording)!;
+      const callBody = { ...CALL, user_emails: [recorder.email] };
+      const answers: Record<string, ApiRecord> = {};
+      for (const [path, body] of [['/create-account', ACCOUNT], ...CONTACTS.map((contact) => ['/create-contact', contact] as const), ['/create-deal', DEAL], ['/create-call', callBody]] as const) {
+        const answer = await send(h.base, 'POST', path, body);
+        expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+        answers[String((body as ApiRecord).crm_id ?? (body as ApiRecord).source_id)] = answer.body;
+      }
+      h.clock.now = TEST_NOW;
+      const config = h.server.tapConfig({ start_date: TEST_NOW.minus({ days: 2 }).toISO() });
+      Object.assign(config.clari_copilot as object, { requests_per_second: 1000 });
+      const run = await collectSync(config, { now: TEST_NOW, catalog: selectClari('clari_copilot_calls', 'clari_copilot_accounts', 'clari_copilot_contacts', 'clari_copilot_deals') });
+      expect(run.logs.filter((line) => /WARNING/.test(line))).toEqual([]);
+
+      const call = run.records.clari_copilot_calls!.find((record) => record.id === answers[CALL.source_id]!.call_id)!;
+      expect(call).toBeDefined();
+      for (const { body, read, instant } of CALL_FIELDS) {
+        const [sent, got] = [pluck(callBody, body), pluck(call, read)];
+        expect(instant ? ms(got) : got, `${body} ↔ ${read}`).toEqual(instant ? ms(sent) : sent);
+      }
+      // other_phone ↔ externalParticipants[].phone, an empty string being no phone.
+      expect(pluck(call, 'externalParticipants[].phone')).toEqual(['+15550110', undefined]);
+      expect(call).toMatchObject({ status: 'POST_PROCESSING_DONE', last_modified_time: written.toISO(), is_private: false });
+      expect(call.crm_info).toEqual({ source_crm: expect.any(String), deal_id: DEAL.crm_id, account_id: ACCOUNT.crm_id, contact_ids: CONTACTS.map((contact) => contact.crm_id) });
+      expect([call.deal_name, call.deal_value, call.account_name, call.contact_names]).toEqual([DEAL.deal_name, DEAL.amount, ACCOUNT.name, ['Peter Gibbons', 'Joanna Smith']]);
+
+      // Each CRM object: every field written ↔ the same field read, its Copilot id as the create answered it, the naming call's last_modified_time.
+      for (const [stream, bodies] of [['clari_copilot_accounts', [ACCOUNT]], ['clari_copilot_contacts', CONTACTS], ['clari_copilot_deals', [DEAL]]] as const) {
+        for (const body of bodies as readonly ApiRecord[]) {
+          const record = run.records[stream]!.find((candidate) => candidate.crm_id === body.crm_id);
+          expect(record, `${stream} ${String(body.crm_id)}`).toBeDefined();
+          for (const [field, value] of Object.entries(body)) expect(record![field], `${stream}.${field}`).toEqual(value);
+          expect(record).toMatchObject({ id: answers[String(body.crm_id)]!.id, last_modified_time: call.last_modified_time });
+        }
+      }
+    } finally {
+      await h.server.close();
     }
   });
 });

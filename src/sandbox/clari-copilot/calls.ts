@@ -180,7 +180,7 @@ export class CallFactory {
     const categories = call.isProcessed ? this.categories(call, people) : [];
     const isRecurring = profile.isMeeting && identifiers() < 0.25;
     const bookmarks = this.random('bookmarks', index);
-    const signed = (kind: 'audio' | 'video') => (call.isProcessed ? this.signedUrl(call, kind) : null);
+    const signed = (kind: 'audio' | 'video') => (call.isProcessed ? this.signedUrl(call.id, kind, call.nowMs) : null);
 
     const record = compact({
       id: call.id,
@@ -293,11 +293,8 @@ export class CallFactory {
     });
   }
 
-  /** Zero until processed, as the NO_DATA_INCALL call of the calls.json fixture shows. */
   private metrics(call: CallState, categories: ApiRecord[]): ApiRecord {
-    if (!call.isProcessed) {
-      return { talk_listen_ratio: 0, num_questions_asked: 0, num_questions_asked_by_reps: 0, call_duration: 0, total_speak_duration: 0, longest_monologue_duration: 0, longest_monologue_start_time: 0, engaging_questions: 0, categories: [] };
-    }
+    if (!call.isProcessed) return unmeasuredMetrics();
     const random = this.random('metrics', call.index);
     const callDuration = Math.round((call.profile.durationMs / 1000) * (0.85 + 0.15 * random()));
     const speaking = round2(callDuration * (0.6 + 0.35 * random()));
@@ -369,11 +366,11 @@ export class CallFactory {
     ];
   }
 
-  /** S3-style presigned URL that expires 4 hours after the request (CLARI-OAS `includeAudio`). */
-  private signedUrl(call: CallState, kind: 'audio' | 'video'): string {
-    const expires = Math.floor(DateTime.fromMillis(call.nowMs).plus(SIGNED_URL_LIFETIME).toSeconds());
-    const signature = hex(rngFor(this.seed, 'clari-copilot', 'signature', call.index, kind, expires), 64);
-    return `https://recordings.copilot.clari.com/${call.id}/${kind}.${kind === 'audio' ? 'mp3' : 'mp4'}?Expires=${expires}&Signature=${signature}`;
+  /** S3-style presigned URL of a call's recording that expires 4 hours after the request at `nowMs` (CLARI-OAS `includeAudio`). */
+  signedUrl(callId: string, kind: 'audio' | 'video', nowMs: number): string {
+    const expires = Math.floor(DateTime.fromMillis(nowMs).plus(SIGNED_URL_LIFETIME).toSeconds());
+    const signature = hex(rngFor(this.seed, 'clari-copilot', 'signature', callId, kind, expires), 64);
+    return `https://recordings.copilot.clari.com/${callId}/${kind}.${kind === 'audio' ? 'mp3' : 'mp4'}?Expires=${expires}&Signature=${signature}`;
   }
 
   private random(part: string, index: number): Random {
@@ -390,6 +387,11 @@ function icalUid(profile: CallProfile, random: Random): string | undefined {
 
 export function stageAt(deal: Deal, ms: number): number {
   return Math.min(DEAL_STAGES.length - 1, Math.max(0, Math.floor((ms - deal.startMs) / deal.stageMs)));
+}
+
+/** The metrics of a call nothing has measured: zero, as the NO_DATA_INCALL call of the calls.json fixture shows. */
+export function unmeasuredMetrics(): ApiRecord {
+  return { talk_listen_ratio: 0, num_questions_asked: 0, num_questions_asked_by_reps: 0, call_duration: 0, total_speak_duration: 0, longest_monologue_duration: 0, longest_monologue_start_time: 0, engaging_questions: 0, categories: [] };
 }
 
 /** Drops keys whose value is undefined, keeping the order of the rest. */

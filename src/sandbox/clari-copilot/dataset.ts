@@ -4,11 +4,12 @@ import type { RecordSource } from '../kit/paging.js';
 import { intBetween, pick, rngFor, uuid } from '../random.js';
 import { recordsVisibleAt, type SandboxOptions } from '../types.js';
 import { CallFactory, compact, round2, type MediaOptions } from './calls.js';
+import { CREATED_CALL_STATUS, CreatedCallRecords } from './created.js';
 import { CrmRecords, type CrmObject } from './crm.js';
 import { Directory, type ApiRecord } from './directory.js';
 import { CallTimeline, CLASS_COUNT, classRun, type TimeBounds } from './timeline.js';
 import { REMARKS, type CallStatus, type CallType } from './vocabulary.js';
-import { WriteStore } from './writes.js';
+import { WriteStore, type CreatedCall } from './writes.js';
 
 export type { ApiRecord } from './directory.js';
 
@@ -34,7 +35,8 @@ export interface DatasetOptions {
 
 /**
  * Ground truth for tests of the tap: the records the simulated Clari Copilot API serves, generated on
- * demand from (seed, object, index) and the clock, never stored.
+ * demand from (seed, object, index) and the clock, never stored; and the calls made through POST
+ * /create-call, which the call endpoints serve among the generated ones.
  *
  * Calls fill the 90 days before `anchor` (the start of the UTC day the sandbox was created on) and go
  * on after it; a call appears when it is booked (meetings) or uploaded (dialer calls) and changes
@@ -90,6 +92,13 @@ export interface TenantSettings {
 
 const HISTORY = Duration.fromObject({ days: 90 });
 
+/** The calls a query selects, as sorted runs of indices, and the records an index stands for. */
+interface CallSelection {
+  runs: Run[];
+  record(index: number): ApiRecord;
+  details(index: number): ApiRecord;
+}
+
 /** The generated Clari Copilot workspace behind one sandbox, and the queries its endpoints run. */
 export class Tenant implements ClariCopilotDataset {
   readonly anchor: DateTime;
@@ -100,6 +109,7 @@ export class Tenant implements ClariCopilotDataset {
   readonly crm: CrmRecords;
   /** What the write endpoints stored: the one part of the tenant that is state, not generated. */
   readonly writes: WriteStore;
+  readonly createdCalls: CreatedCallRecords;
 
   constructor(
     private readonly options: SandboxOptions,
@@ -112,6 +122,57 @@ export class Tenant implements ClariCopilotDataset {
     this.calls = new CallFactory(options.seed, this.timeline, this.directory);
     this.crm = new CrmRecords(options.seed, this.calls, this.directory);
     this.writes = new WriteStore(options.seed, this.crm);
+    this.createdCalls = new CreatedCallRecords(this.directory, this.calls, this.writes);
+  }
+
+  /** Every call a query selects but for `accept`: the generated ones, and the created ones merged into their order. */
+  private selectCalls(query: CallQuery, nowMs: number): CallSelection {
+    const created = this.createdCallRuns(query, nowMs);
+    const createdAt = (index: number) => created.calls[index + created.calls.length]!;
+    return {
+      runs: [...this.callRuns(query, nowMs), ...created.runs],
+      record: (index) => (index < 0 ? this.createdCalls.record(createdAt(index), nowMs, query.media) : this.calls.record(index, nowMs, query.media)),
+      details: (index) => (index < 0 ? this.createdCalls.details(createdAt(index), nowMs, query.media) : this.calls.details(index, nowMs, query.media)),
+    };
+  }
+
+  /**
+   * The created calls a query selects, as runs merged with the generated calls' runs rather than listed
+   * after them: /calls sorts all calls by time or by last_modified_time (Clari Copilot OpenAPI, GET
+   * /calls `sortTime`, `sortProcessed`), and a `skip` is a rank in that one order, so pages stay
+   * consistent whatever made a call. Sorted as the query sorts (equal times in order of creation), the
+   * k-th of n gets index k - n: negative, never a generated call's. Its key is on the generated runs'
+   * scale: by time, the index of the first generated call at or after its time (generated calls' times
+   * increase with their index); by last_modified_time, that time itself. Equal keys are ordered by
+   * index, so a created call comes before a generated one of the same time; as a run's keys must
+   * strictly increase, a run ends where two created calls share a key.
+   */
+  private createdCallRuns(query: CallQuery, nowMs: number): { runs: Run[]; calls: CreatedCall[] } {
+    const { bounds } = query;
+    const byModified = query.order.by === 'modified';
+    const selected = this.writes
+      .calls()
+      .map((call) => ({ call, ...this.createdCalls.times(call) }))
+      .filter(
+        ({ call, timeMs, modifiedMs }) =>
+          modifiedMs <= nowMs &&
+          (!query.statuses || query.statuses.has(CREATED_CALL_STATUS)) &&
+          (!query.types || query.types.has(call.fields.type as CallType)) &&
+          (bounds.timeGt === undefined || timeMs > bounds.timeGt) &&
+          (bounds.timeLt === undefined || timeMs < bounds.timeLt) &&
+          (bounds.modifiedGt === undefined || modifiedMs > bounds.modifiedGt) &&
+          (bounds.modifiedLt === undefined || modifiedMs < bounds.modifiedLt),
+      )
+      .sort((a, b) => (byModified ? a.modifiedMs - b.modifiedMs : a.timeMs - b.timeMs));
+    const keys = selected.map(({ timeMs, modifiedMs }) => (byModified ? modifiedMs : this.timeline.firstAfter(timeMs - 1)));
+    const count = keys.length;
+    const runs: Run[] = [];
+    keys.forEach((key, k) => {
+      const run = runs.at(-1);
+      if (run && keys[k - 1]! < key) run.size++;
+      else runs.push({ start: k - count, step: 1, size: 1, key: (index) => keys[index + count]! });
+    });
+    return { runs, calls: selected.map(({ call }) => call) };
   }
 
   /**
@@ -149,8 +210,8 @@ export class Tenant implements ClariCopilotDataset {
   }
 
   callSource(query: CallQuery, nowMs: number): RecordSource<ApiRecord> {
-    const record = (index: number) => this.calls.record(index, nowMs, query.media);
-    return runsSource(this.callRuns(query, nowMs), query.order.descending, record, query.accept);
+    const selection = this.selectCalls(query, nowMs);
+    return runsSource(selection.runs, query.order.descending, selection.record, query.accept);
   }
 
   scorecardSource(query: ScorecardQuery, nowMs: number): RecordSource<ApiRecord> {
@@ -200,10 +261,12 @@ export class Tenant implements ClariCopilotDataset {
     return this.directory.templates.map((template) => structuredClone(template));
   }
 
-  /** The call behind an id, if it exists at `nowMs`. */
-  callIndex(id: string, nowMs: number): number | undefined {
+  /** What `/call-details?id=` answers at `nowMs`, for a created or a generated call; undefined while there is none. */
+  callDetailsAt(id: string, nowMs: number, media: MediaOptions = {}): ApiRecord | undefined {
+    const created = this.writes.calls().find((call) => call.call_id === id);
+    if (created) return this.createdCalls.times(created).modifiedMs <= nowMs ? this.createdCalls.details(created, nowMs, media) : undefined;
     const index = this.calls.indexOf(id);
-    return index !== undefined && this.calls.exists(index, nowMs) ? index : undefined;
+    return index !== undefined && this.calls.exists(index, nowMs) ? this.calls.details(index, nowMs, media) : undefined;
   }
 
   private nowMs(options: Pick<DatasetOptions, 'visibleAt'> = {}): number {
@@ -219,7 +282,7 @@ export class Tenant implements ClariCopilotDataset {
     switch (object) {
       case 'calls':
       case 'call_details':
-        return totalOf(this.callRuns(this.defaultCallQuery(options), nowMs));
+        return totalOf(this.selectCalls(this.defaultCallQuery(options), nowMs).runs);
       case 'scorecards':
         return totalOf(this.scorecardRuns({ bounds: {} }, nowMs));
       default:
@@ -236,10 +299,8 @@ export class Tenant implements ClariCopilotDataset {
     switch (object) {
       case 'calls':
       case 'call_details': {
-        const runs = this.callRuns(this.defaultCallQuery(options), nowMs);
-        for (const index of descending(runs, runs.map((run) => run.size))) {
-          yield object === 'calls' ? this.calls.record(index, nowMs) : this.calls.details(index, nowMs);
-        }
+        const { runs, record, details } = this.selectCalls(this.defaultCallQuery(options), nowMs);
+        for (const index of descending(runs, runs.map((run) => run.size))) yield object === 'calls' ? record(index) : details(index);
         return;
       }
       case 'scorecards': {
@@ -259,9 +320,7 @@ export class Tenant implements ClariCopilotDataset {
   }
 
   callDetails(id: string, options?: Pick<DatasetOptions, 'visibleAt'>): ApiRecord | undefined {
-    const nowMs = this.nowMs(options);
-    const index = this.callIndex(id, nowMs);
-    return index === undefined ? undefined : this.calls.details(index, nowMs);
+    return this.callDetailsAt(id, this.nowMs(options));
   }
 
   crmRecord(object: CrmObject, crmId: string, options?: Pick<DatasetOptions, 'visibleAt'>): ApiRecord | undefined {

@@ -49,6 +49,7 @@ const DOCUMENTATION = 'see documentation: https://api-doc.copilot.clari.com';
  * The simulated Clari Copilot REST API (CLARI-OAS): the read endpoints `/calls`, `/call-details`,
  * `/users`, `/topics`, `/v2/topics`, `/scorecard`, `/scorecard-template` and `/get-account|contact|deal`,
  * and the writes `/create-call` and `/create-|update-|delete-account|contact|deal` (routes in CLARI_ROUTES).
+ * Calls created through `/create-call` are served by `/calls` and `/call-details` among the generated ones.
  */
 export function createClariCopilotSandbox(options: SandboxOptions, settings: ClariSandboxSettings = {}): ClariSandbox {
   const tenant = new Tenant(options, {

@@ -51,11 +51,10 @@ export const CLARI_ROUTES: readonly Route<ClariContext>[] = [
     filters: ({ query }) => ({ id: query.get('id')!, media: media(query) }),
     envelope: 'call',
     record({ id, media }, clari) {
-      const nowMs = clari.visibleAtMs();
-      const index = clari.tenant.callIndex(id, nowMs);
       // CLARI-OAS gives /call-details no includePrivate: whoever knows a private call's id may read it.
-      if (index === undefined) throw new ApiError(404, `Call ${id} not found`);
-      return clari.tenant.calls.details(index, nowMs, media);
+      const details = clari.tenant.callDetailsAt(id, clari.visibleAtMs(), media);
+      if (!details) throw new ApiError(404, `Call ${id} not found`);
+      return details;
     },
   }),
   list({ method: 'GET', path: '/users', envelope: 'users', records: (_, clari) => clari.tenant.users() }),
@@ -93,7 +92,8 @@ export const CLARI_ROUTES: readonly Route<ClariContext>[] = [
     record(fields, clari) {
       requireRecordingUser(fields, clari.tenant);
       // CreateCallResponse `{call_id, error}`: the document does not say what `error` holds on success; empty here.
-      return { call_id: clari.tenant.writes.createCall(fields).call_id, error: '' };
+      // Stamped with the moment the API shows records of, as the CRM writes are: /calls lists the call at once.
+      return { call_id: clari.tenant.writes.createCall(fields, clari.visibleAtMs()).call_id, error: '' };
     },
   }),
 ];
@@ -150,13 +150,10 @@ function crmRoutes(object: CrmObject): Route<ClariContext>[] {
 
 /**
  * Clari Copilot OpenAPI, POST /create-call `user_emails`: '"no recording user" error will be thrown if
- * there are no recording users in (user_emails U source_user_ids)'. A user's source id is taken to be
- * their CRM user id (the `owner_crm_id` deals carry): the sandbox's users have no other.
+ * there are no recording users in (user_emails U source_user_ids)'.
  */
 function requireRecordingUser(fields: ApiRecord, tenant: Tenant): void {
-  const emails = new Set(((fields.user_emails as string[] | undefined) ?? []).map((email) => email.toLowerCase()));
-  const sourceIds = new Set((fields.source_user_ids as string[] | undefined) ?? []);
-  const recording = tenant.directory.recorders.some((user) => emails.has(user.email.toLowerCase()) || sourceIds.has(tenant.calls.crmId('user', user.email)));
+  const recording = tenant.createdCalls.usersNamed(fields).some((user) => user.is_recording);
   if (!recording) throw badRequest('no recording user among user_emails and source_user_ids');
 }
 

@@ -1,6 +1,7 @@
 import { ApiError, badRequest } from '../kit/errors.js';
 import { rngFor, uuid } from '../random.js';
 import { inSchemaOrder } from './bodies.js';
+import { iso } from './calls.js';
 import type { CrmObject, CrmRecords } from './crm.js';
 import type { ApiRecord } from './directory.js';
 
@@ -13,11 +14,13 @@ export interface WrittenObject {
   readonly deleted: boolean;
 }
 
-/** A call made through POST /create-call: its Copilot id, and the body accepted last for its source id. */
+/** A call made through POST /create-call: its Copilot id, the body accepted last for its source id, and when that body was. */
 export interface CreatedCall {
   readonly call_id: string;
   readonly source_id: string;
   readonly fields: Readonly<ApiRecord>;
+  /** When the call was created, or replaced by `force_overwrite_old_call`: its `last_modified_time`. */
+  readonly written_at: string;
 }
 
 /** What tests see of the writes: the objects and calls written, and how often each key was written. */
@@ -42,7 +45,9 @@ export interface ClariWrites {
  * sandboxes with one seed answer the same writes alike.
  */
 export class WriteStore implements ClariWrites {
-  private readonly objects = new Map<string, { record: ApiRecord; deleted: boolean }>();
+  /** Each object as written last, and the number of that write among all of them (the later, the higher). */
+  private readonly objects = new Map<string, { record: ApiRecord; deleted: boolean; sequence: number }>();
+  private writes = 0;
   /** CRM id of each written object by its Copilot id, per object type. */
   private readonly crmIds = new Map<string, string>();
   private readonly created = new Map<string, CreatedCall>();
@@ -106,25 +111,48 @@ export class WriteStore implements ClariWrites {
     this.tally(`delete-${object}`, crmId, false);
     const record = this.current(object, crmId, nowMs);
     if (!record) throw new ApiError(404, `No ${object} with id ${crmId}`);
-    this.objects.set(`${object}/${crmId}`, { record, deleted: true });
+    this.objects.set(`${object}/${crmId}`, { record, deleted: true, sequence: ++this.writes });
     this.tally(`delete-${object}`, crmId, true);
     return { ...record };
+  }
+
+  /** The written contacts, not deleted, with this email among their `emails` (compared ignoring case), oldest write first. */
+  contactsWithEmail(email: string): ApiRecord[] {
+    const wanted = email.toLowerCase();
+    return this.live('contact')
+      .filter((record) => ((record.emails as string[] | undefined) ?? []).some((candidate) => candidate.toLowerCase() === wanted))
+      .map((record) => ({ ...record }));
+  }
+
+  /** The written deal, not deleted, of this account (`account_crm_id`) that was written last. */
+  latestDealOf(accountCrmId: string): ApiRecord | undefined {
+    const deal = this.live('deal').findLast((record) => record.account_crm_id === accountCrmId);
+    return deal && { ...deal };
   }
 
   /**
    * POST /create-call: `source_id` de-duplicates (Clari Copilot OpenAPI, POST /create-call), so a
    * second create answers the first call's id and changes nothing, unless `force_overwrite_old_call`
-   * replaces the call, which keeps its id.
+   * replaces the call, which keeps its id. `nowMs` stamps the call's `last_modified_time`.
    */
-  createCall(fields: ApiRecord): CreatedCall {
+  createCall(fields: ApiRecord, nowMs: number): CreatedCall {
     const sourceId = fields.source_id as string;
     this.tally('create-call', sourceId, false);
     const existing = this.created.get(sourceId);
     if (existing && fields.force_overwrite_old_call !== true) return existing;
-    const call = { call_id: existing?.call_id ?? uuid(rngFor(this.seed, 'clari-copilot', 'created-call', sourceId)), source_id: sourceId, fields: { ...fields } };
+    const callId = existing?.call_id ?? uuid(rngFor(this.seed, 'clari-copilot', 'created-call', sourceId));
+    const call = { call_id: callId, source_id: sourceId, fields: { ...fields }, written_at: iso(nowMs) };
     this.created.set(sourceId, call);
     this.tally('create-call', sourceId, true);
     return call;
+  }
+
+  /** The written objects of one type that are not deleted, in the order they were last written. */
+  private live(object: CrmObject): ApiRecord[] {
+    return [...this.objects.entries()]
+      .filter(([key, written]) => key.startsWith(`${object}/`) && !written.deleted)
+      .sort(([, a], [, b]) => a.sequence - b.sequence)
+      .map(([, written]) => written.record);
   }
 
   /** A generated record's Copilot id, kept when a write takes it over. */
@@ -134,7 +162,7 @@ export class WriteStore implements ClariWrites {
 
   private store(object: CrmObject, record: ApiRecord, operation: WriteOperation): ApiRecord {
     const crmId = record.crm_id as string;
-    this.objects.set(`${object}/${crmId}`, { record, deleted: false });
+    this.objects.set(`${object}/${crmId}`, { record, deleted: false, sequence: ++this.writes });
     this.crmIds.set(`${object}/${record.id as string}`, crmId);
     this.tally(operation, crmId, true);
     return { ...record };
