@@ -27,6 +27,8 @@ const callWriter = singleRecordWriter<GongConfig>({ stream: 'gong_calls', provid
     // addCall: "A party must be provided for the primaryUser"; checked here so the record is refused before anything is sent.
     const parties = body.parties as JsonRecord[];
     if (!parties.some((party) => party.userId === body.primaryUser)) throw new RecordRefused('parties: a party must be provided for the primaryUser');
+    // addCall: "If you provide this URL, you should not perform the 'Add call media' step."
+    if (mediaFile !== undefined && body.downloadMediaUrl !== undefined) throw new RecordRefused('media_file and downloadMediaUrl: give one of them, not both (Gong downloads the recording from downloadMediaUrl itself)');
     const media = mediaFile === undefined ? undefined : await recording(mediaFile);
     const callId = callIdOf(await channel.send({ method: 'POST', path: '/v2/calls', body }));
     if (media) {
