@@ -36,6 +36,8 @@ export interface StartSandboxOptions extends Partial<SandboxOptions> {
   faults?: FaultOptions;
   /** Turn the per-provider request-rate limit off (benchmarks of raw overhead). */
   unlimited?: boolean;
+  /** The largest request body taken; default MOST_BODY_BYTES. */
+  mostBodyBytes?: number;
   providers: (options: SandboxOptions) => SandboxProvider[];
 }
 
@@ -80,6 +82,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     windows.set(p.prefix, []);
   }
   const held = new Set<ServerResponse>();
+  const mostBodyBytes = options.mostBodyBytes ?? MOST_BODY_BYTES;
   let requestsSeen = 0;
 
   const server: Server = createServer((req, res) => {
@@ -93,8 +96,8 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const [, prefix = '', ...rest] = url.pathname.split('/');
     const provider = providers.find((p) => p.prefix === prefix);
-    const bytes = await readBody(req);
-    if (bytes === undefined) return send(res, { status: 413, body: { errors: [`The request body is larger than ${MOST_BODY_BYTES} bytes`] } });
+    const bytes = await readBody(req, mostBodyBytes);
+    if (bytes === undefined) return send(res, { status: 413, body: { errors: [`The request body is larger than ${mostBodyBytes} bytes`] } });
     const rawBody = bytes.toString('utf8');
     if (!provider) return send(res, { status: 404, body: { error: `no simulated API at /${prefix}` } });
     const stats = traffic[provider.prefix]!;
@@ -259,17 +262,17 @@ function send(res: ServerResponse, response: SandboxResponse, truncate = false):
   res.end(payload);
 }
 
-/** The body's bytes; undefined when there are more than MOST_BODY_BYTES, which are read on but not kept. */
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+/** The body's bytes; undefined when there are more than `most`, which are read on but not kept. */
+function readBody(req: IncomingMessage, most: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size <= MOST_BODY_BYTES) chunks.push(c);
+      if (size <= most) chunks.push(c);
       else chunks.length = 0;
     });
-    req.on('end', () => resolve(size <= MOST_BODY_BYTES ? Buffer.concat(chunks) : undefined));
+    req.on('end', () => resolve(size <= most ? Buffer.concat(chunks) : undefined));
     req.on('error', reject);
   });
 }
