@@ -1,8 +1,17 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DateTime, Duration } from 'luxon';
+import { Response } from 'undici';
 import { rngFor, type Random } from './random.js';
-import { FAULT_KINDS, type FaultKind, type SandboxOptions, type SandboxProvider, type SandboxRequest, type SandboxResponse } from './types.js';
+import { FAULT_KINDS, type FaultKind, type FormFile, type SandboxOptions, type SandboxProvider, type SandboxRequest, type SandboxResponse } from './types.js';
+
+/**
+ * The largest request body the server takes, 128 MiB: an hour of compressed audio fits. Gong takes
+ * media files up to 1.5 GB (gong-openapi.json, operation addCallRecording), which a server that holds
+ * each body in memory should not; a larger body is read to its end, discarded, and answered 413.
+ */
+export const MOST_BODY_BYTES = 128 * 1024 * 1024;
 
 export interface FaultOptions {
   /** Share of requests (0..1) that get a fault instead of their answer. */
@@ -27,6 +36,8 @@ export interface StartSandboxOptions extends Partial<SandboxOptions> {
   faults?: FaultOptions;
   /** Turn the per-provider request-rate limit off (benchmarks of raw overhead). */
   unlimited?: boolean;
+  /** The largest request body taken; default MOST_BODY_BYTES. */
+  mostBodyBytes?: number;
   providers: (options: SandboxOptions) => SandboxProvider[];
 }
 
@@ -71,6 +82,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     windows.set(p.prefix, []);
   }
   const held = new Set<ServerResponse>();
+  const mostBodyBytes = options.mostBodyBytes ?? MOST_BODY_BYTES;
   let requestsSeen = 0;
 
   const server: Server = createServer((req, res) => {
@@ -84,7 +96,9 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const [, prefix = '', ...rest] = url.pathname.split('/');
     const provider = providers.find((p) => p.prefix === prefix);
-    const rawBody = await readBody(req);
+    const bytes = await readBody(req, mostBodyBytes);
+    if (bytes === undefined) return send(res, { status: 413, body: { errors: [`The request body is larger than ${mostBodyBytes} bytes`] } });
+    const rawBody = bytes.toString('utf8');
     if (!provider) return send(res, { status: 404, body: { error: `no simulated API at /${prefix}` } });
     const stats = traffic[provider.prefix]!;
     stats.requests++;
@@ -104,11 +118,18 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Runnin
     if (fault && (await injectFault(fault, res, provider, faults.holdMs ?? 10_000, held))) return countFault(fault);
 
     let body: unknown = rawBody;
-    if (rawBody && /json/.test(req.headers['content-type'] ?? '')) {
+    const contentType = req.headers['content-type'] ?? '';
+    if (rawBody && /json/.test(contentType)) {
       try {
         body = JSON.parse(rawBody);
       } catch {
         return send(res, { status: 400, body: { errors: ['Malformed JSON body'] } });
+      }
+    } else if (/^multipart\/form-data/i.test(contentType)) {
+      try {
+        body = await formParts(bytes, contentType);
+      } catch {
+        return send(res, { status: 400, body: { errors: ['Malformed multipart/form-data body'] } });
       }
     }
     const request: SandboxRequest = {
@@ -241,11 +262,32 @@ function send(res: ServerResponse, response: SandboxResponse, truncate = false):
   res.end(payload);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** The body's bytes; undefined when there are more than `most`, which are read on but not kept. */
+function readBody(req: IncomingMessage, most: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= most) chunks.push(c);
+      else chunks.length = 0;
+    });
+    req.on('end', () => resolve(size <= most ? Buffer.concat(chunks) : undefined));
     req.on('error', reject);
   });
+}
+
+/** A multipart/form-data body (RFC 7578), parsed by undici: its parts by name, the first of a repeated name winning. */
+async function formParts(bytes: Buffer, contentType: string): Promise<Record<string, string | FormFile>> {
+  const parts = new Map<string, string | FormFile>();
+  for (const [name, value] of await new Response(bytes, { headers: { 'content-type': contentType } }).formData()) {
+    if (parts.has(name)) continue;
+    if (typeof value === 'string') {
+      parts.set(name, value);
+      continue;
+    }
+    const sha256 = createHash('sha256').update(new Uint8Array(await value.arrayBuffer())).digest('hex');
+    parts.set(name, { filename: value.name, contentType: value.type, size: value.size, sha256 });
+  }
+  return Object.fromEntries(parts);
 }

@@ -1,7 +1,22 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { DateTime, Duration } from 'luxon';
 
-/** What a simulated API sees of one request. `body` is the parsed JSON body, or the raw text. */
+/**
+ * A file part of a multipart/form-data body (RFC 7578 §4.2): the simulated APIs serve no media, so
+ * the server keeps what identifies the file, never its bytes.
+ */
+export interface FormFile {
+  filename: string;
+  contentType: string;
+  size: number;
+  /** Hex SHA-256 of the file's bytes. */
+  sha256: string;
+}
+
+/**
+ * What a simulated API sees of one request. `body` is the parsed JSON body; for multipart/form-data,
+ * an object of the parts by name (text fields as strings, files as `FormFile`); else the raw text.
+ */
 export interface SandboxRequest {
   method: string;
   /** Path below the provider's prefix, e.g. `/v2/calls/extensive` for `/gong/v2/calls/extensive`. */

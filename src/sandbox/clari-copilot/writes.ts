@@ -1,4 +1,5 @@
 import { ApiError, badRequest } from '../kit/errors.js';
+import { WriteTally } from '../kit/tally.js';
 import { rngFor, uuid } from '../random.js';
 import { inSchemaOrder } from './bodies.js';
 import { iso } from './calls.js';
@@ -51,7 +52,7 @@ export class WriteStore implements ClariWrites {
   /** CRM id of each written object by its Copilot id, per object type. */
   private readonly crmIds = new Map<string, string>();
   private readonly created = new Map<string, CreatedCall>();
-  private readonly tallies = new Map<string, { received: number; done: number }>();
+  private readonly tally = new WriteTally<WriteOperation>();
 
   constructor(
     private readonly seed: number,
@@ -68,11 +69,11 @@ export class WriteStore implements ClariWrites {
   }
 
   count(operation: WriteOperation, key: string): number {
-    return this.tallies.get(`${operation}/${key}`)?.done ?? 0;
+    return this.tally.count(operation, key);
   }
 
   received(operation: WriteOperation, key: string): number {
-    return this.tallies.get(`${operation}/${key}`)?.received ?? 0;
+    return this.tally.received(operation, key);
   }
 
   /** What GET /get-…?id= answers: the written object unless deleted, else the generated one; undefined for a 404. */
@@ -85,7 +86,7 @@ export class WriteStore implements ClariWrites {
   /** POST /create-…: a new object under `fields.crm_id`; 400 when one exists there. */
   create(object: CrmObject, fields: ApiRecord, nowMs: number): ApiRecord {
     const crmId = fields.crm_id as string;
-    this.tally(`create-${object}`, crmId, false);
+    this.tally.receive(`create-${object}`, crmId);
     if (this.current(object, crmId, nowMs)) throw badRequest(`${object} with crm_id ${crmId} already exists`);
     const id = this.generatedId(object, crmId, nowMs) ?? uuid(rngFor(this.seed, 'clari-copilot', 'crm-written', object, crmId));
     return this.store(object, { id, ...fields }, `create-${object}`);
@@ -99,7 +100,7 @@ export class WriteStore implements ClariWrites {
   update(object: CrmObject, fields: ApiRecord, nowMs: number): ApiRecord {
     const id = fields.id as string | undefined;
     const crmId = (fields.crm_id as string | undefined) ?? (id === undefined ? undefined : this.crmIds.get(`${object}/${id}`));
-    this.tally(`update-${object}`, crmId ?? `id:${id}`, false);
+    this.tally.receive(`update-${object}`, crmId ?? `id:${id}`);
     const record = crmId === undefined ? undefined : this.current(object, crmId, nowMs);
     if (!record) throw new ApiError(404, `No ${object} with ${fields.crm_id === undefined ? `id ${id}` : `crm_id ${crmId}`}`);
     if (id !== undefined && id !== record.id) throw badRequest(`id: ${id} is not the id of the ${object} with crm_id ${crmId}`);
@@ -108,11 +109,11 @@ export class WriteStore implements ClariWrites {
 
   /** DELETE /delete-…: the object's last snapshot; 404 when there is none. */
   delete(object: CrmObject, crmId: string, nowMs: number): ApiRecord {
-    this.tally(`delete-${object}`, crmId, false);
+    this.tally.receive(`delete-${object}`, crmId);
     const record = this.current(object, crmId, nowMs);
     if (!record) throw new ApiError(404, `No ${object} with id ${crmId}`);
     this.objects.set(`${object}/${crmId}`, { record, deleted: true, sequence: ++this.writes });
-    this.tally(`delete-${object}`, crmId, true);
+    this.tally.done(`delete-${object}`, crmId);
     return { ...record };
   }
 
@@ -137,13 +138,13 @@ export class WriteStore implements ClariWrites {
    */
   createCall(fields: ApiRecord, nowMs: number): CreatedCall {
     const sourceId = fields.source_id as string;
-    this.tally('create-call', sourceId, false);
+    this.tally.receive('create-call', sourceId);
     const existing = this.created.get(sourceId);
     if (existing && fields.force_overwrite_old_call !== true) return existing;
     const callId = existing?.call_id ?? uuid(rngFor(this.seed, 'clari-copilot', 'created-call', sourceId));
     const call = { call_id: callId, source_id: sourceId, fields: { ...fields }, written_at: iso(nowMs) };
     this.created.set(sourceId, call);
-    this.tally('create-call', sourceId, true);
+    this.tally.done('create-call', sourceId);
     return call;
   }
 
@@ -164,14 +165,7 @@ export class WriteStore implements ClariWrites {
     const crmId = record.crm_id as string;
     this.objects.set(`${object}/${crmId}`, { record, deleted: false, sequence: ++this.writes });
     this.crmIds.set(`${object}/${record.id as string}`, crmId);
-    this.tally(operation, crmId, true);
+    this.tally.done(operation, crmId);
     return { ...record };
-  }
-
-  private tally(operation: WriteOperation, key: string, done: boolean): void {
-    const tally = this.tallies.get(`${operation}/${key}`) ?? { received: 0, done: 0 };
-    if (done) tally.done++;
-    else tally.received++;
-    this.tallies.set(`${operation}/${key}`, tally);
   }
 }

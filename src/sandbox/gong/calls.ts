@@ -59,6 +59,11 @@ const COMMENTS = ['Great discovery question here', 'We should follow up on this'
 const VIDEO_ACTIVITIES = ['Browser', 'Shared screen', 'Face time', 'Presentation'];
 const MEDIA_URL_LIFETIME = { hours: 8 }; // Gong API v2, POST /v2/calls/extensive: media URLs are valid for 8 hours
 
+/** The call's page in the Gong web application (gong-openapi.json CallBasicData.url, NewCallRecordingResponse.url). */
+export function callUrl(data: GongData, callId: string): string {
+  return `https://${data.company.appHost}/call?id=${callId}`;
+}
+
 export function callFrame(data: GongData, index: number): CallFrame {
   const random = rngFor(data.seed, 'gong', 'call', index);
   const { workspaceId, primaryUserIndex } = data.callOwnership(index);
@@ -79,7 +84,7 @@ export function callFrame(data: GongData, index: number): CallFrame {
   const title = customer ? (telephony ? `${direction} call with ${customer.name}` : `${purpose ?? 'Meeting'}: ${data.company.name} <> ${customer.name}`) : pick(random, INTERNAL_TITLES);
   const metaData: GongRecord = {
     id,
-    url: `https://${data.company.appHost}/call?id=${id}`,
+    url: callUrl(data, id),
     title,
     scheduled: isoInZone(scheduledMs, zone),
     started: isoInZone(startedMs, zone),
@@ -118,7 +123,7 @@ export function callRecord(data: GongData, index: number, sections: SectionChoic
   if (sections.content.size > 0) record.content = contentSection(data, frame, speakers, sections.content);
   if (sections.interaction.size > 0) record.interaction = interactionSection(data, frame, speakers, sections.interaction);
   if (sections.publicComments) record.collaboration = { publicComments: publicComments(data, frame) };
-  if (sections.media) record.media = mediaUrls(data, frame, requestMs);
+  if (sections.media) record.media = mediaUrls(data, frame.id, frame.index, frame.video, requestMs);
   return record;
 }
 
@@ -200,6 +205,11 @@ function partyRecord(data: GongData, frame: CallFrame, party: PartyDraft, contex
     // A party's CRM context comes with the call's context selection.
     context: !context ? undefined : contactId ? [{ system: 'Salesforce', objects: context.timings.map((timing) => crmObject('Contact', contactId, fields, context.detail, timing)) }] : [],
   };
+  return inPartyOrder(values);
+}
+
+/** A party's fields in gong-openapi.json Party's order, undefined ones left out. */
+export function inPartyOrder(values: GongRecord): GongRecord {
   return Object.fromEntries(PARTY_KEYS.flatMap((key) => (values[key] === undefined ? [] : [[key, values[key]]])));
 }
 
@@ -368,12 +378,12 @@ function publicComments(data: GongData, frame: CallFrame): GongRecord[] {
   return comments;
 }
 
-/** Signed, expiring media links; the sandbox serves no media behind them. */
-function mediaUrls(data: GongData, frame: CallFrame, requestMs: number): GongRecord {
+/** Signed, expiring media links, signed per `signingKey` (a call slot, or a written call's id); the sandbox serves no media behind them. */
+export function mediaUrls(data: GongData, callId: string, signingKey: string | number, video: boolean, requestMs: number): GongRecord {
   const expires = Math.floor(DateTime.fromMillis(requestMs).plus(MEDIA_URL_LIFETIME).toSeconds());
-  const signature = digitString(rngFor(data.seed, 'gong', 'media', frame.index, expires), 24);
-  const url = (file: string) => `https://media.sandbox.gong.invalid/calls/${frame.id}/${file}?Expires=${expires}&Signature=${signature}`;
-  return { audioUrl: url('audio.mp3'), videoUrl: frame.video ? url('video.mp4') : null };
+  const signature = digitString(rngFor(data.seed, 'gong', 'media', signingKey, expires), 24);
+  const url = (file: string) => `https://media.sandbox.gong.invalid/calls/${callId}/${file}?Expires=${expires}&Signature=${signature}`;
+  return { audioUrl: url('audio.mp3'), videoUrl: video ? url('video.mp4') : null };
 }
 
 /** Splits `total` seconds into whole-second parts, one per name, in random proportions. */

@@ -198,6 +198,19 @@ export class GongData {
     return this.userActive(index) && (index === 0 || rngFor(this.seed, 'gong', 'user-engage', index)() >= 0.2);
   }
 
+  /**
+   * gong-openapi.json Settings.webConferencesRecorded, "True if the team member is set to be recorded
+   * by Gong": about one user in ten is not, and POST /v2/calls refuses a call they host with 409.
+   */
+  userRecorded(index: number): boolean {
+    return (this.user(index).settings as { webConferencesRecorded: boolean }).webConferencesRecorded;
+  }
+
+  /** Where POST /v2/calls places a call its host uploads without a `workspaceId` (NewCallAddingRequest: "the default algorithm for workspace placement"). */
+  userWorkspaceId(index: number): string {
+    return pick(rngFor(this.seed, 'gong', 'user-workspace', index), this.workspaces).id;
+  }
+
   /** A `/v2/users` record (gong-openapi.json UserMetadata); users are ordered by creation. */
   user(index: number): GongRecord {
     const random = rngFor(this.seed, 'gong', 'user', index);

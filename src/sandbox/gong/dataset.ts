@@ -1,9 +1,10 @@
 import { DateTime } from 'luxon';
 import { callRecord } from './calls.js';
 import { flowRecord, type GongData, type GongRecord } from './data.js';
-import { CallSelection, type CallFilter } from './selection.js';
+import { ServedCalls, type CallFilter } from './selection.js';
 import { FULL_CONTENT_SELECTOR, chooseSections, type ContentSelector } from './selector.js';
 import { callTranscript } from './transcripts.js';
+import { writtenCallRecord, writtenTranscript, type GongWriteStore } from './writes.js';
 
 export type GongObjectName = 'calls' | 'transcripts' | 'users' | 'workspaces' | 'flows';
 export const GONG_OBJECT_NAMES: readonly GongObjectName[] = ['calls', 'transcripts', 'users', 'workspaces', 'flows'];
@@ -36,20 +37,21 @@ export interface GongDataset {
   /** How many records of `object` match the query. */
   count(object: GongObjectName, query?: GongDatasetQuery): number;
   /**
-   * The records of `object`, in the API's order: calls and transcripts by start time, users by creation,
+   * The records of `object`, in the API's order: calls and transcripts by start time (then those written
+   * through POST /v2/calls, in order of creation), users by creation,
    * flows by creation. Flows are listed once each, as their owner sees them (`Company` or `Personal`).
    */
   records(object: GongObjectName, query?: GongDatasetQuery): Iterable<GongRecord>;
   /** `GET /v2/flows?flowOwnerEmail=` for one user; undefined for an address the API refuses (unknown, or a user without a Gong Engage seat). */
   flowsFor(ownerEmail: string, workspaceId?: string): GongRecord[] | undefined;
-  /** When a call started and from when the API serves it; undefined for an id no call has. */
+  /** When a call started and from when the API serves it (a written call: from its creation); undefined for an id no call has. */
   callTiming(callId: string): { started: DateTime; servedFrom: DateTime } | undefined;
 }
 
-export function createGongDataset(data: GongData, now: () => DateTime): GongDataset {
+export function createGongDataset(data: GongData, writes: GongWriteStore, now: () => DateTime): GongDataset {
   const callsMatching = (query: GongDatasetQuery) => {
     const filter: CallFilter = { ...(query.from ? { fromMs: query.from.toMillis() } : {}), ...(query.to ? { toMs: query.to.toMillis() } : {}) };
-    return new CallSelection(data, filter, (query.visibleAt ?? now()).toMillis());
+    return new ServedCalls(data, writes, filter, (query.visibleAt ?? now()).toMillis());
   };
 
   function* records(object: GongObjectName, query: GongDatasetQuery = {}): Iterable<GongRecord> {
@@ -57,11 +59,14 @@ export function createGongDataset(data: GongData, now: () => DateTime): GongData
       case 'calls': {
         const sections = chooseSections(query.contentSelector ?? FULL_CONTENT_SELECTOR);
         const requestMs = (query.visibleAt ?? now()).toMillis();
-        for (const index of callsMatching(query).indices()) yield callRecord(data, index, sections, requestMs);
+        yield* callsMatching(query).records(
+          (index) => callRecord(data, index, sections, requestMs),
+          (call) => writtenCallRecord(data, call, sections, requestMs),
+        );
         return;
       }
       case 'transcripts':
-        for (const index of callsMatching(query).indices()) yield callTranscript(data, index);
+        yield* callsMatching(query).records((index) => callTranscript(data, index), writtenTranscript);
         return;
       case 'users': {
         const users = data.usersListed(query.includeAvatars === true);
@@ -100,6 +105,8 @@ export function createGongDataset(data: GongData, now: () => DateTime): GongData
       return userIndex === undefined || !data.userHasEngage(userIndex) ? undefined : data.flowsFor(userIndex, workspaceId);
     },
     callTiming(callId) {
+      const written = writes.served(callId, Number.POSITIVE_INFINITY);
+      if (written) return { started: DateTime.fromMillis(written.startedMs, { zone: 'utc' }), servedFrom: DateTime.fromMillis(written.createdMs, { zone: 'utc' }) };
       const index = data.callIndex(callId);
       if (index === undefined) return undefined;
       return { started: DateTime.fromMillis(data.timeline.startedMs(index), { zone: 'utc' }), servedFrom: DateTime.fromMillis(data.timeline.servedFromMs(index), { zone: 'utc' }) };

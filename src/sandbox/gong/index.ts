@@ -14,10 +14,12 @@ import {
   GONG_SANDBOX_CLIENT_SECRET,
   GONG_SANDBOX_REFRESH_TOKEN,
 } from './auth.js';
+import { mustNotBeNull } from './bodies.js';
 import { GongData, type GongRecord } from './data.js';
 import { createGongDataset, type GongDataset } from './dataset.js';
 import { toGongJson } from './json.js';
 import { GONG_PAGE_SIZE, GONG_ROUTES, GONG_SCOPES, type GongContext } from './routes.js';
+import { GongWriteStore, type GongWrites } from './writes.js';
 
 export {
   GONG_SANDBOX_ACCESS_KEY,
@@ -32,6 +34,8 @@ export { GONG_OBJECT_NAMES, type GongDataset, type GongDatasetQuery, type GongOb
 export { toGongJson } from './json.js';
 export { GONG_PAGE_SIZE, GONG_ROUTES, GONG_SCOPES, NO_CALLS_FOUND } from './routes.js';
 export { FULL_CONTENT_SELECTOR, type ContentSelector } from './selector.js';
+export type { NewCall, NewCallParty } from './bodies.js';
+export type { CallMediaFile, CreatedGongCall, GongWriteOperation, GongWrites } from './writes.js';
 
 const PREFIX = 'gong';
 
@@ -61,11 +65,14 @@ export interface GongSandbox extends SandboxProvider {
   readonly dataset: GongDataset;
   /** The tenant itself, for the record generators of admin.ts and activity.ts (what each settings, stats and log route serves). */
   readonly data: GongData;
+  /** Ground truth of the write endpoints: the calls created, and how often each key was written. */
+  readonly writes: GongWrites;
 }
 
 /**
  * The simulated Gong API v2 (gong-openapi.json, routes in GONG_ROUTES): calls (basic and extensive),
- * transcripts, users, workspaces and flows under `/v2/`, Basic access-key or OAuth Bearer auth, and the
+ * transcripts, users, workspaces and flows under `/v2/`, the writes POST /v2/calls and PUT
+ * /v2/calls/{id}/media (whose calls the reads then list), Basic access-key or OAuth Bearer auth, and the
  * OAuth token endpoint at `/oauth2/generate-customer-token`. The dataset is anchored on the creation
  * day (UTC), so a sandbox restarted the same day serves the same calls.
  */
@@ -96,11 +103,12 @@ export function createGongSandbox(options: SandboxOptions, settings: GongSandbox
   // Gong request ids look like `4al018gzaztcr8nbukw` (gong-openapi.json examples).
   const requestId = () => Array.from({ length: 19 }, () => Math.floor(requestIds() * 36).toString(36)).join('');
   const dailyQuota = new PeriodQuota(settings.dailyQuota ?? 10_000, 'day');
+  const writes = new GongWriteStore(data, options.now);
 
   const api: SimulatedApi<GongContext> = {
     prefix: PREFIX,
     routes: GONG_ROUTES,
-    context: { data, visibleAt: () => recordsVisibleAt(options), oauth },
+    context: { data, writes, visibleAt: () => recordsVisibleAt(options), oauth },
     cursors: new CursorCodec(`gong-sandbox-${options.seed}`, settings.cursorLifetime ?? Duration.fromObject({ minutes: 5 }), options.now, GONG_PAGE_SIZE),
     authenticate: (request) => authenticateGong(request, oauth, scopes),
     admit() {
@@ -108,7 +116,7 @@ export function createGongSandbox(options: SandboxOptions, settings: GongSandbox
       const now = options.now();
       if (!dailyQuota.admit(now)) throw rateLimit(Math.ceil(now.toUTC().startOf('day').plus({ days: 1 }).diff(now).as('seconds')));
     },
-    missingParameter: (name) => `${name}: must not be null`,
+    missingParameter: mustNotBeNull,
     ok: (body, headers) => gongResponse(200, { requestId: requestId(), ...body }, headers),
     // gong-openapi.json ErrorResponse: `{requestId, errors[]}`.
     error: (error) => gongResponse(error.status, { requestId: requestId(), errors: [error.message] }),
@@ -121,8 +129,9 @@ export function createGongSandbox(options: SandboxOptions, settings: GongSandbox
     rateLimited: (retryAfterSeconds) => errorResponse(api, rateLimit(retryAfterSeconds)),
     handle: serveRoutes(api),
     tapConfig: (baseUrl) => ({ base_url: baseUrl, access_key: GONG_SANDBOX_ACCESS_KEY, access_key_secret: GONG_SANDBOX_ACCESS_KEY_SECRET }),
-    dataset: createGongDataset(data, () => recordsVisibleAt(options)),
+    dataset: createGongDataset(data, writes, () => recordsVisibleAt(options)),
     data,
+    writes,
   };
 }
 

@@ -20,18 +20,24 @@ import {
   userSettingsHistory,
 } from './admin.js';
 import { GONG_TOKEN_PATH } from './auth.js';
+import { mediaFilePart, NEW_CALL_REQUIRED, newCallFields, type NewCall } from './bodies.js';
 import { callFrame, callRecord } from './calls.js';
 import type { GongData } from './data.js';
-import { CallSelection, callSource, type CallFilter } from './selection.js';
+import { CallSelection, ServedCalls, type CallFilter } from './selection.js';
 import { chooseSections } from './selector.js';
 import { callTranscript } from './transcripts.js';
+import { writtenCallRecord, writtenMetaData, writtenTranscript, type GongWriteStore } from './writes.js';
 
-/** What Gong's routes read: the tenant, and the moment whose calls are served (the clock less any visibility lag). */
+/** What Gong's routes read: the tenant, the calls written to it, and the moment whose calls are served (the clock less any visibility lag). */
 export interface GongContext {
   data: GongData;
+  writes: GongWriteStore;
   visibleAt: () => DateTime;
   oauth: OAuthServer;
 }
+
+/** The calls a call list serves: generated and written ones (ServedCalls). */
+const servedCalls = (gong: GongContext, filter: CallFilter) => new ServedCalls(gong.data, gong.writes, filter, gong.visibleAt().toMillis());
 
 /**
  * The 404 text Gong sends for an empty calls or transcript window (gong-openapi.json documents the
@@ -87,7 +93,29 @@ export const GONG_ROUTES: readonly Route<GongContext>[] = [
     paging: { style: 'cursor', cursorIn: 'query' },
     envelope: 'calls',
     emptyIsNotFound: NO_CALLS_FOUND,
-    records: (filter, gong) => callSource(new CallSelection(gong.data, filter, gong.visibleAt().toMillis()), (index) => callFrame(gong.data, index).metaData),
+    records: (filter, gong) =>
+      servedCalls(gong, filter).source(
+        (index) => callFrame(gong.data, index).metaData,
+        (call) => writtenMetaData(gong.data, call),
+      ),
+  }),
+  lookup<GongContext, NewCall>({
+    method: 'POST',
+    path: '/v2/calls',
+    scope: 'api:calls:create',
+    required: { body: NEW_CALL_REQUIRED },
+    filters: ({ body }) => newCallFields(body),
+    record: (fields, gong) => ({ callId: gong.writes.createCall(fields).callId }),
+  }),
+  lookup({
+    method: 'PUT',
+    path: '/v2/calls/{id}/media',
+    scope: 'api:calls:create',
+    // gong-openapi.json addCallRecording: 201 "Successfully registered the new call recording".
+    status: 201,
+    required: { body: ['mediaFile'] },
+    filters: ({ body }) => mediaFilePart(body.mediaFile),
+    record: (file, gong, { params }) => gong.writes.addMedia(params.id!, file, gong.visibleAt().toMillis()),
   }),
   lookup({
     method: 'GET',
@@ -95,6 +123,8 @@ export const GONG_ROUTES: readonly Route<GongContext>[] = [
     scope: 'api:calls:read:basic',
     envelope: 'call',
     record(_, gong, { params }) {
+      const written = gong.writes.served(params.id!, gong.visibleAt().toMillis());
+      if (written) return writtenMetaData(gong.data, written);
       const index = gong.data.callIndex(params.id!);
       const served = index !== undefined && new CallSelection(gong.data, { callIndices: [index] }, gong.visibleAt().toMillis()).count() === 1;
       if (!served) throw new ApiError(404, `Call ${params.id} was not found`);
@@ -117,7 +147,10 @@ export const GONG_ROUTES: readonly Route<GongContext>[] = [
     emptyIsNotFound: NO_CALLS_FOUND,
     records({ calls, sections }, gong) {
       const requestMs = gong.visibleAt().toMillis();
-      return callSource(new CallSelection(gong.data, calls, requestMs), (index) => callRecord(gong.data, index, sections, requestMs));
+      return servedCalls(gong, calls).source(
+        (index) => callRecord(gong.data, index, sections, requestMs),
+        (call) => writtenCallRecord(gong.data, call, sections, requestMs),
+      );
     },
   }),
   list({
@@ -129,7 +162,11 @@ export const GONG_ROUTES: readonly Route<GongContext>[] = [
     paging: { style: 'cursor', cursorIn: 'body' },
     envelope: 'callTranscripts',
     emptyIsNotFound: NO_CALLS_FOUND,
-    records: (filter, gong) => callSource(new CallSelection(gong.data, filter, gong.visibleAt().toMillis()), (index) => callTranscript(gong.data, index)),
+    records: (filter, gong) =>
+      servedCalls(gong, filter).source(
+        (index) => callTranscript(gong.data, index),
+        (call) => writtenTranscript(call),
+      ),
   }),
   list({
     method: 'GET',
@@ -343,8 +380,8 @@ function callFilter(body: Readonly<Record<string, unknown>>, data: GongData, rul
   return {
     ...callWindow(filter.fromDateTime, filter.toDateTime),
     ...inWorkspace(filter.workspaceId),
-    // An empty list filters nothing out, as an absent one.
-    ...(callIndices && ids!.length > 0 ? { callIndices: [...new Set(callIndices)].sort((a, b) => a - b) } : {}),
+    // An empty list filters nothing out, as an absent one. Written calls are found by id, generated ones by slot.
+    ...(callIndices && ids!.length > 0 ? { callIndices: [...new Set(callIndices)].sort((a, b) => a - b), callIds: new Set(ids) } : {}),
     ...(users && users.length > 0 ? { primaryUserIds: new Set(users) } : {}),
   };
 }

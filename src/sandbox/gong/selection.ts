@@ -1,5 +1,6 @@
-import type { RecordSource } from '../kit/paging.js';
+import { chainedSource, type RecordSource } from '../kit/paging.js';
 import type { GongData, GongRecord } from './data.js';
+import type { GongWriteStore, WrittenCall } from './writes.js';
 
 /** The calls filter of Gong's call endpoints, with times as epoch milliseconds. */
 export interface CallFilter {
@@ -11,6 +12,15 @@ export interface CallFilter {
   primaryUserIds?: ReadonlySet<string>;
   /** Call slots named by `callIds`, ascending and distinct. */
   callIndices?: readonly number[];
+  /** `callIds` as given: the written calls they name are found by id. */
+  callIds?: ReadonlySet<string>;
+}
+
+/** Calls a selection lists, each by an address that grows in the order they are listed (a call slot, a written call's number). */
+export interface AddressedCalls {
+  count(): number;
+  /** Matching addresses at or after `from`, ascending. */
+  indices(from?: number): Iterable<number>;
 }
 
 /**
@@ -18,7 +28,7 @@ export interface CallFilter {
  * a time window is an index range, so a page deep into millions of calls costs a binary search.
  * Only the workspace and primary-user filters make the count walk the range.
  */
-export class CallSelection {
+export class CallSelection implements AddressedCalls {
   private readonly first: number;
   private readonly end: number;
   private readonly surelyServedBelow: number;
@@ -68,7 +78,7 @@ export class CallSelection {
  * The calls of a selection as a list to page through, addressed by call slot: a page resumes at the slot
  * after the last one it served, so the next page costs a seek, not a count of the calls before it.
  */
-export function callSource(selection: CallSelection, record: (index: number) => GongRecord): RecordSource<GongRecord> {
+export function callSource(selection: AddressedCalls, record: (index: number) => GongRecord): RecordSource<GongRecord> {
   return {
     total: () => selection.count(),
     take(position, limit) {
@@ -81,4 +91,46 @@ export function callSource(selection: CallSelection, record: (index: number) => 
       return { records: served.map(record), next: (served.at(-1) ?? position - 1) + 1, more: indices.length > limit };
     },
   };
+}
+
+/** Call slots stay far below this (2^52, with 2^53 the cursors' bound); written calls are addressed from it on. */
+const WRITTEN_CALLS_FROM = 2 ** 52;
+
+/**
+ * What a call endpoint serves for a filter at `atMs`: the generated calls by slot, then the calls
+ * written through POST /v2/calls in order of creation. A page position below WRITTEN_CALLS_FROM is a
+ * call slot, one from it on WRITTEN_CALLS_FROM plus a written call's number, so a cursor names either
+ * kind, a page may end in either, and `records.totalRecords` is the sum of both counts. Gong documents
+ * no order for its call lists; written calls come last so the generated ones keep their index
+ * arithmetic, and a call written while a client pages through a window lands after what it has read.
+ */
+export class ServedCalls {
+  private readonly generated: CallSelection;
+  private readonly written: AddressedCalls;
+
+  constructor(
+    data: GongData,
+    private readonly writes: GongWriteStore,
+    filter: CallFilter,
+    atMs: number,
+  ) {
+    this.generated = new CallSelection(data, filter, atMs);
+    this.written = writes.selection(filter, atMs);
+  }
+
+  count(): number {
+    return this.generated.count() + this.written.count();
+  }
+
+  /** The calls to page through, each as `generated` (by slot) or `written` makes its record. */
+  source(generated: (index: number) => GongRecord, written: (call: WrittenCall) => GongRecord): RecordSource<GongRecord> {
+    const writtenSource = callSource(this.written, (number) => written(this.writes.at(number)));
+    return chainedSource(callSource(this.generated, generated), writtenSource, WRITTEN_CALLS_FROM);
+  }
+
+  /** The same records, one by one (the dataset's ground truth). */
+  *records(generated: (index: number) => GongRecord, written: (call: WrittenCall) => GongRecord): Generator<GongRecord> {
+    for (const index of this.generated.indices()) yield generated(index);
+    for (const number of this.written.indices()) yield written(this.writes.at(number));
+  }
 }

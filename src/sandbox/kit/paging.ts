@@ -35,6 +35,26 @@ export function arraySource<R>(records: readonly R[]): RecordSource<R> {
   return listSource(records.length, (position) => records[position]!);
 }
 
+/**
+ * Two sources listed one after the other: positions below `secondFrom` are the first's, those from it
+ * on the second's shifted by `secondFrom`, so a page may end in either and the next resumes there.
+ * The first source's positions must stay below `secondFrom`.
+ */
+export function chainedSource<R>(first: RecordSource<R>, second: RecordSource<R>, secondFrom: number): RecordSource<R> {
+  const shifted = (slice: Slice<R>): Slice<R> => ({ ...slice, next: secondFrom + slice.next });
+  return {
+    total: () => first.total() + second.total(),
+    take(position, limit) {
+      if (position >= secondFrom) return shifted(second.take(position - secondFrom, limit));
+      const head = first.take(position, limit);
+      if (head.more) return head;
+      // Taking none of the second still tells whether it has any.
+      const tail = second.take(0, limit - head.records.length);
+      return { ...shifted(tail), records: [...head.records, ...tail.records] };
+    },
+  };
+}
+
 /** How a list route splits its records into answers; absent: every record in one answer. */
 export type Paging =
   /**

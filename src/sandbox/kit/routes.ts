@@ -67,6 +67,8 @@ export interface ListRoute<C, F> extends ReadRoute<C, F> {
  */
 export interface LookupRoute<C, F> extends ReadRoute<C, F> {
   envelope?: string;
+  /** The status of the answer, where the operation documents another than 200 (Gong's media upload: 201). */
+  status?: number;
   /** The record; throws a 404 `ApiError` when there is none. */
   record: (filters: F, context: C, request: RecordRequest) => unknown;
 }
@@ -124,7 +126,8 @@ export function lookup<C, F = undefined>(definition: LookupRoute<C, F>): Route<C
       const { filters, recordRequest } = readRequest(definition, request, context, api);
       const record = definition.record(filters, context, recordRequest);
       const body = definition.envelope === undefined ? (record as Record<string, unknown>) : { [definition.envelope]: record };
-      return api.ok({ ...definition.head?.(filters, recordRequest, context), ...body }, {});
+      const response = api.ok({ ...definition.head?.(filters, recordRequest, context), ...body }, {});
+      return definition.status === undefined ? response : { ...response, status: definition.status };
     },
   };
 }
