@@ -1,6 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonRecord } from '../../src/protocol/messages.js';
 import type { ClariSandbox } from '../../src/sandbox/clari-copilot/index.js';
+import type { GongSandbox } from '../../src/sandbox/gong/index.js';
 import { allSandboxProviders } from '../../src/sandbox/index.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
 import type { SandboxProvider } from '../../src/sandbox/types.js';
@@ -60,6 +63,33 @@ async function readBack(streams: string[]): Promise<Record<string, JsonRecord[]>
 }
 
 describe('written with target-convo, read back with tap-convo', () => {
+  it('Gong: a call and its recording come back through gong_calls', async () => {
+    const gong = sandboxOf<GongSandbox>('gong');
+    const off = new Set(gong.writes.recordingDisabledUserIds());
+    const host = Array.from({ length: 20 }, (_, i) => gong.data.userId(i)).find((id) => !off.has(id))!;
+    const media = join(dir, 'rt-call.mp3');
+    writeFileSync(media, Buffer.alloc(2048, 1));
+    const call = {
+      clientUniqueId: 'RT-DIALER-1',
+      actualStart: TEST_NOW.minus({ hours: 4 }).toISO(),
+      direction: 'Outbound',
+      primaryUser: host,
+      parties: [{ userId: host }, { name: 'Pat Doe', phoneNumber: '+15550199', emailAddress: 'pat@customer.example' }],
+      title: 'Renewal check-in',
+      purpose: 'Renewal',
+      disposition: 'Connected',
+      duration: 300,
+      media_file: media,
+    };
+    const { written } = await writeAll([record('gong_calls', call)]);
+    const id = written.gong_calls![call.clientUniqueId]!.id;
+    const read = await readBack(['gong_calls']);
+    const readCall = read.gong_calls!.find((candidate) => (candidate.metaData as JsonRecord).id === id)!;
+    expect(readCall.metaData).toMatchObject({ clientUniqueId: call.clientUniqueId, title: call.title, purpose: call.purpose, sdrDisposition: call.disposition, duration: call.duration, direction: call.direction, primaryUserId: host, scope: 'External', media: 'Audio' });
+    expect(Date.parse(String((readCall.metaData as JsonRecord).started))).toBe(Date.parse(call.actualStart!));
+    expect(gong.writes.calls().find((c) => c.callId === id)!.media).toMatchObject({ filename: 'rt-call.mp3', size: 2048 });
+  }, 60_000);
+
   it('Clari Copilot: accounts, contacts and a deal, named by a call whose participant is one of the contacts', async () => {
     const clari = sandboxOf<ClariSandbox>('clari_copilot');
     const recorder = [...clari.dataset.records('users')].find((user) => user.is_recording)!;
