@@ -223,6 +223,9 @@ describe('Gong sandbox: PUT /v2/calls/{id}/media', () => {
     const { callId } = (await send(h, 'POST', '/v2/calls', minimalCall(host, 'pbx-no-file'))).body;
     expect(await upload(h, callId, { other: Buffer.from('audio') })).toEqual(gongError(400, 'mediaFile: must not be null'));
     expect(await upload(h, callId, { mediaFile: 'not a file' })).toEqual(gongError(400, 'mediaFile: must be a file'));
+    // A JSON body shaped like the parsed part is no upload.
+    const fake = await send(h, 'PUT', `/v2/calls/${callId}/media`, { mediaFile: { filename: 'a.mp3', contentType: 'audio/mpeg', size: 1, sha256: 'ab' } });
+    expect(fake).toEqual(gongError(400, 'The request body must be multipart/form-data'));
 
     const downloaded = (await send(h, 'POST', '/v2/calls', minimalCall(host, 'pbx-download', { downloadMediaUrl: 'https://upload.example/call.mp3' }))).body.callId;
     expect(await upload(h, downloaded, { mediaFile: Buffer.from('audio') })).toEqual(gongError(400, `Call ${downloaded} was created with a downloadMediaUrl; Gong downloads its media from there`));

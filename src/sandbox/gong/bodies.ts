@@ -164,8 +164,9 @@ export function newCallFields(body: Readonly<Record<string, unknown>>): NewCall 
   return call;
 }
 
-/** The `mediaFile` part of a PUT /v2/calls/{id}/media body: a file, not a text field. */
-export function mediaFilePart(value: unknown): FormFile {
+/** The `mediaFile` part of a PUT /v2/calls/{id}/media body, which the operation takes as multipart/form-data only: a file, not a text field. */
+export function mediaFilePart(value: unknown, contentType: string | undefined): FormFile {
+  if (!/^multipart\/form-data/i.test(contentType ?? '')) throw badRequest('The request body must be multipart/form-data');
   if (!isObject(value) || typeof value.sha256 !== 'string') throw badRequest('mediaFile: must be a file');
   return value as unknown as FormFile;
 }

@@ -114,7 +114,7 @@ export const GONG_ROUTES: readonly Route<GongContext>[] = [
     // gong-openapi.json addCallRecording: 201 "Successfully registered the new call recording".
     status: 201,
     required: { body: ['mediaFile'] },
-    filters: ({ body }) => mediaFilePart(body.mediaFile),
+    filters: ({ body, headers }) => mediaFilePart(body.mediaFile, headers['content-type']),
     record: (file, gong, { params }) => gong.writes.addMedia(params.id!, file, gong.visibleAt().toMillis()),
   }),
   lookup({
